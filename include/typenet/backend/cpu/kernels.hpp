@@ -1,0 +1,221 @@
+// cpu kernels: the forward computation of every leaf layer on the host. Templated on the layer
+// descriptor and its input/output shapes only (never on the network), so instantiations are shared.
+// Bias and activation are applied in the store of the accumulators (fused epilogue).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "../../core/expr.hpp"
+#include "../../layers/activation.hpp"
+#include "../../layers/conv.hpp"
+#include "../../layers/dense.hpp"
+#include "../../layers/dropout.hpp"
+#include "../../layers/norm.hpp"
+#include "../../layers/pool.hpp"
+#include "../../layers/reshape.hpp"
+
+namespace typenet::cpu_detail {
+
+// Width of the output-channel block held in registers: F itself up to 64, else the largest of
+// 64, 48, 32, 16, 8, 4, 2, 1 dividing F (so every block is full and the inner loop has a
+// compile-time trip count the compiler vectorises).
+constexpr index_t channel_block(index_t f) {
+    if (f <= 64) return f;
+    for (index_t b : {64, 48, 32, 16, 8, 4, 2})
+        if (f % b == 0) return b;
+    return 1;
+}
+
+template <class T>
+void softmax_rows(T* y, index_t rows, index_t len) {
+    for (index_t r = 0; r < rows; ++r) {
+        T* v = y + r * len;
+        T m = v[0];
+        for (index_t i = 1; i < len; ++i) m = v[i] > m ? v[i] : m;
+        T s = 0;
+        for (index_t i = 0; i < len; ++i) {
+            v[i] = std::exp(v[i] - m);
+            s += v[i];
+        }
+        const T inv = T(1) / s;
+        for (index_t i = 0; i < len; ++i) v[i] *= inv;
+    }
+}
+
+// Apply a layer's activation option to a finished output run (elementwise, or softmax per row).
+template <class Act, class T>
+void finish_activation(T* y, index_t rows, index_t len) {
+    if constexpr (std::is_same_v<Act, softmax>) softmax_rows(y, rows, len);
+}
+
+template <class Act, class T>
+TYPENET_INLINE T activate(T v) {
+    if constexpr (std::is_same_v<Act, softmax>) return v;  // done per row afterwards
+    else return Act::functor()(v);
+}
+
+// ---- dense: y (n, U) = x (n, K) . w (K, U) + b ---------------------------------------------------
+// Register-blocked: MR rows x UB columns of accumulators; the column loop is contiguous in w and y.
+template <class L, index_t K, index_t MR, class T>
+TYPENET_INLINE void dense_rows(const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT b, const T* TYPENET_RESTRICT x,
+                               T* TYPENET_RESTRICT y) {
+    constexpr index_t U = L::units, UB = channel_block(U);
+    for (index_t j0 = 0; j0 < U; j0 += UB) {
+        T acc[MR][UB];
+        for (index_t r = 0; r < MR; ++r)
+            for (index_t j = 0; j < UB; ++j) acc[r][j] = L::has_bias ? b[j0 + j] : T(0);
+        for (index_t k = 0; k < K; ++k) {
+            const T* wk = w + k * U + j0;
+            for (index_t r = 0; r < MR; ++r) {
+                const T a = x[r * K + k];
+                for (index_t j = 0; j < UB; ++j) acc[r][j] += a * wk[j];
+            }
+        }
+        for (index_t r = 0; r < MR; ++r)
+            for (index_t j = 0; j < UB; ++j) y[r * U + j0 + j] = activate<typename L::activation>(acc[r][j]);
+    }
+}
+
+template <class L, class In, class Out, class T>
+void dense_forward(const T* params, const T* x, T* y, index_t n) {
+    constexpr index_t K = In::size, U = L::units;
+    const T* w = params;           // (K, U)
+    const T* b = params + K * U;   // (U)
+    index_t i = 0;
+    for (; i + 4 <= n; i += 4) dense_rows<L, K, 4>(w, b, x + i * K, y + i * U);
+    for (; i < n; ++i) dense_rows<L, K, 1>(w, b, x + i * K, y + i * U);
+    finish_activation<typename L::activation>(y, n, U);
+}
+
+// ---- conv2d (direct): y (n, OH, OW, F) from x (n, H, W, C), w (KH, KW, C, F) -------------------
+// Interior output pixels are processed four at a time (each weight load feeds four FMAs);
+// edge pixels (where "same" padding cuts the window) one at a time with clipped tap ranges.
+template <class L, class In, class Out, index_t PX, class T>
+TYPENET_INLINE void conv_pixels(const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT b, const T* TYPENET_RESTRICT x,
+                                T* TYPENET_RESTRICT y, index_t oy, index_t ox) {
+    constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
+    constexpr index_t OW = Out::extents[1], F = L::filters, FB = channel_block(F);
+    constexpr index_t PT = pad_before(H, L::kh, L::sh, L::pad), PL = pad_before(W, L::kw, L::sw, L::pad);
+    const index_t iy0 = oy * L::sh - PT, ix0 = ox * L::sw - PL;
+    const index_t ky_lo = std::max<index_t>(0, -iy0), ky_hi = std::min<index_t>(L::kh, H - iy0);
+    // With PX > 1 the caller guarantees all PX windows lie inside the input horizontally.
+    const index_t kx_lo = PX > 1 ? 0 : std::max<index_t>(0, -ix0);
+    const index_t kx_hi = PX > 1 ? L::kw : std::min<index_t>(L::kw, W - ix0);
+    for (index_t f0 = 0; f0 < F; f0 += FB) {
+        T acc[PX][FB];
+        for (index_t p = 0; p < PX; ++p)
+            for (index_t j = 0; j < FB; ++j) acc[p][j] = L::has_bias ? b[f0 + j] : T(0);
+        for (index_t ky = ky_lo; ky < ky_hi; ++ky) {
+            const T* xrow = x + (iy0 + ky) * W * C;
+            for (index_t kx = kx_lo; kx < kx_hi; ++kx) {
+                const T* wt = w + ((ky * L::kw + kx) * C) * F + f0;
+                const T* xp = xrow + (ix0 + kx) * C;
+                for (index_t c = 0; c < C; ++c) {
+                    const T* wc = wt + c * F;
+                    for (index_t p = 0; p < PX; ++p) {
+                        const T a = xp[p * L::sw * C + c];
+                        for (index_t j = 0; j < FB; ++j) acc[p][j] += a * wc[j];
+                    }
+                }
+            }
+        }
+        for (index_t p = 0; p < PX; ++p)
+            for (index_t j = 0; j < FB; ++j)
+                y[((oy * OW) + ox + p) * F + f0 + j] = activate<typename L::activation>(acc[p][j]);
+    }
+}
+
+template <class L, class In, class Out, class T>
+void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
+    constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
+    constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
+    constexpr index_t PL = pad_before(W, L::kw, L::sw, L::pad);
+    const T* w = params;
+    const T* b = params + L::kh * L::kw * C * F;
+    // Output columns whose whole window is inside the input: [ox_lo, ox_hi).
+    constexpr index_t ox_lo = std::min<index_t>(OW, (PL + L::sw - 1) / L::sw);
+    constexpr index_t ox_hi_raw = (W + PL - L::kw) >= 0 ? (W + PL - L::kw) / L::sw + 1 : 0;
+    constexpr index_t ox_hi = std::max<index_t>(ox_lo, std::min<index_t>(OW, ox_hi_raw));
+    for (index_t s = 0; s < n; ++s) {
+        const T* xs = x + s * H * W * C;
+        T* ys = y + s * OH * OW * F;
+        for (index_t oy = 0; oy < OH; ++oy) {
+            index_t ox = 0;
+            for (; ox < ox_lo; ++ox) conv_pixels<L, In, Out, 1>(w, b, xs, ys, oy, ox);
+            for (; ox + 4 <= ox_hi; ox += 4) conv_pixels<L, In, Out, 4>(w, b, xs, ys, oy, ox);
+            for (; ox < OW; ++ox) conv_pixels<L, In, Out, 1>(w, b, xs, ys, oy, ox);
+        }
+    }
+    finish_activation<typename L::activation>(y, n * OH * OW, F);
+}
+
+// ---- pooling --------------------------------------------------------------------------------------
+// Max pooling ignores padded cells (TensorFlow pads with -inf); average pooling divides by the
+// number of real cells in the window (TensorFlow's "same" average excludes padding).
+template <class L, class In, class Out, class T>
+void pool2d_forward(const T* x, T* y, index_t n) {
+    constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
+    constexpr index_t OH = Out::extents[0], OW = Out::extents[1];
+    constexpr index_t PT = pad_before(H, L::ph, L::sh, L::pad), PL = pad_before(W, L::pw, L::sw, L::pad);
+    for (index_t s = 0; s < n; ++s) {
+        const T* xs = x + s * H * W * C;
+        T* ys = y + s * OH * OW * C;
+        for (index_t oy = 0; oy < OH; ++oy)
+            for (index_t ox = 0; ox < OW; ++ox) {
+                const index_t iy0 = oy * L::sh - PT, ix0 = ox * L::sw - PL;
+                const index_t y_lo = std::max<index_t>(0, iy0), y_hi = std::min<index_t>(H, iy0 + L::ph);
+                const index_t x_lo = std::max<index_t>(0, ix0), x_hi = std::min<index_t>(W, ix0 + L::pw);
+                T acc[C];
+                for (index_t c = 0; c < C; ++c) acc[c] = L::is_max ? -std::numeric_limits<T>::infinity() : T(0);
+                for (index_t iy = y_lo; iy < y_hi; ++iy)
+                    for (index_t ix = x_lo; ix < x_hi; ++ix) {
+                        const T* xp = xs + (iy * W + ix) * C;
+                        for (index_t c = 0; c < C; ++c) {
+                            if constexpr (L::is_max) acc[c] = xp[c] > acc[c] ? xp[c] : acc[c];
+                            else acc[c] += xp[c];
+                        }
+                    }
+                T* yp = ys + (oy * OW + ox) * C;
+                const T inv = T(1) / T((y_hi - y_lo) * (x_hi - x_lo));
+                for (index_t c = 0; c < C; ++c) yp[c] = L::is_max ? acc[c] : acc[c] * inv;
+            }
+    }
+}
+
+template <class L, class In, class T>
+void global_pool2d_forward(const T* x, T* y, index_t n) {
+    constexpr index_t HW = In::extents[0] * In::extents[1], C = In::extents[2];
+    for (index_t s = 0; s < n; ++s) {
+        const T* xs = x + s * HW * C;
+        T* ys = y + s * C;
+        for (index_t c = 0; c < C; ++c) ys[c] = L::is_max ? xs[c] : T(0);
+        for (index_t p = L::is_max ? 1 : 0; p < HW; ++p)
+            for (index_t c = 0; c < C; ++c) {
+                if constexpr (L::is_max) ys[c] = xs[p * C + c] > ys[c] ? xs[p * C + c] : ys[c];
+                else ys[c] += xs[p * C + c];
+            }
+        if constexpr (!L::is_max)
+            for (index_t c = 0; c < C; ++c) ys[c] /= T(HW);
+    }
+}
+
+// ---- batch normalisation (inference): TensorFlow's folded form --------------------------------------
+// inv = gamma / sqrt(var + eps); y = x * inv + (beta - mean * inv) -- one fused expression pass.
+template <class L, class In, class T>
+void batch_norm_forward(const T* params, const T* x, T* y, index_t n) {
+    constexpr index_t C = In::value.back();
+    const T *gamma = params, *beta = params + C, *mean = params + 2 * C, *var = params + 3 * C;
+    T scale[C], shift[C];
+    for (index_t c = 0; c < C; ++c) {
+        scale[c] = gamma[c] / std::sqrt(var[c] + T(L::eps));
+        shift[c] = beta[c] - mean[c] * scale[c];
+    }
+    const leaf<const T, In> in{{}, x, n};
+    const auto e = in * channel_node<T, C>{{}, scale} + channel_node<T, C>{{}, shift};
+    evaluate_into(y, n * In::size, e);
+}
+
+}  // namespace typenet::cpu_detail

@@ -1,0 +1,32 @@
+// config: the library's basic types and portability macros (host/device annotation, assertions).
+#pragma once
+
+#include <cstdint>
+
+namespace typenet {
+using index_t = std::int64_t;  // every extent, count and offset: signed, so errors print plainly
+}
+
+// "This compiler is nvcc" (TYPENET_NVCC) and "this is the device pass" (TYPENET_DEVICE_PASS)
+// are different questions (Eigen keeps them apart too).
+#if defined(__CUDACC__)
+#define TYPENET_NVCC 1
+#define TYPENET_HD __host__ __device__
+#else
+#define TYPENET_HD
+#endif
+#if defined(__CUDA_ARCH__)
+#define TYPENET_DEVICE_PASS 1
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TYPENET_RESTRICT __restrict__
+#define TYPENET_INLINE inline __attribute__((always_inline))
+#else
+#define TYPENET_RESTRICT
+#define TYPENET_INLINE inline
+#endif
+
+// Run-time checks of run-time extents (batch sizes). Compiled out with NDEBUG, like assert.
+#include <cassert>
+#define TYPENET_ASSERT(cond, msg) assert((cond) && msg)

@@ -1,0 +1,128 @@
+// functors: every elementwise operation, written once and shared by the CPU loop and the CUDA
+// kernels (TYPENET_HD = __host__ __device__ under nvcc), so the CPU tests check the device arithmetic.
+#pragma once
+
+#include <cmath>
+
+#include "config.hpp"
+
+namespace typenet::fn {
+
+// Each functor: operator() plus `cost`, a rough count of flops per element (Eigen's cost trait),
+// used for FLOP reports.
+
+struct plus {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T a, T b) const { return a + b; }
+};
+struct minus {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T a, T b) const { return a - b; }
+};
+struct multiplies {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T a, T b) const { return a * b; }
+};
+struct divides {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T a, T b) const { return a / b; }
+};
+struct maximum {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T a, T b) const { return a > b ? a : b; }
+};
+struct minimum {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T a, T b) const { return a < b ? a : b; }
+};
+
+struct identity {
+    static constexpr int cost = 0;
+    template <class T>
+    TYPENET_HD T operator()(T x) const { return x; }
+};
+struct negate {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T x) const { return -x; }
+};
+struct relu {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T x) const { return x > T(0) ? x : T(0); }
+};
+// alpha is stored as double and converted once per call; with T = float the conversion folds
+// when the functor is a compile-time constant (the layer case).
+struct leaky_relu {
+    static constexpr int cost = 2;
+    double alpha = 0.3;
+    template <class T>
+    TYPENET_HD T operator()(T x) const { return x > T(0) ? x : T(alpha) * x; }
+};
+struct sigmoid {
+    static constexpr int cost = 4;
+    template <class T>
+    TYPENET_HD T operator()(T x) const {
+        using std::exp;
+        // Split by sign so exp never overflows (same values as 1 / (1 + e^-x)).
+        if (x >= T(0)) return T(1) / (T(1) + exp(-x));
+        const T e = exp(x);
+        return e / (T(1) + e);
+    }
+};
+struct tanh {
+    static constexpr int cost = 4;
+    template <class T>
+    TYPENET_HD T operator()(T x) const {
+        using std::tanh;
+        return tanh(x);
+    }
+};
+struct exp {
+    static constexpr int cost = 4;
+    template <class T>
+    TYPENET_HD T operator()(T x) const {
+        using std::exp;
+        return exp(x);
+    }
+};
+struct log {
+    static constexpr int cost = 4;
+    template <class T>
+    TYPENET_HD T operator()(T x) const {
+        using std::log;
+        return log(x);
+    }
+};
+struct sqrt {
+    static constexpr int cost = 2;
+    template <class T>
+    TYPENET_HD T operator()(T x) const {
+        using std::sqrt;
+        return sqrt(x);
+    }
+};
+struct abs {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T x) const { return x < T(0) ? -x : x; }
+};
+struct square {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T x) const { return x * x; }
+};
+struct clamp {
+    static constexpr int cost = 2;
+    double lo = 0, hi = 1;
+    template <class T>
+    TYPENET_HD T operator()(T x) const { return x < T(lo) ? T(lo) : (x > T(hi) ? T(hi) : x); }
+};
+
+}  // namespace typenet::fn

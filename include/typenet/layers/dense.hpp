@@ -1,0 +1,42 @@
+// dense: Keras' Dense -- y = activation(x . kernel + bias), kernel (in, units), on rank-1 input.
+#pragma once
+
+#include "activation.hpp"
+#include "layer.hpp"
+
+namespace typenet {
+
+struct dense_tag {};
+
+// dense<128>, dense<128, relu>, dense<10, softmax>, dense<64, relu, use_bias<false>>.
+template <index_t Units, class... Opts>
+struct dense : layer_base {
+    using category = dense_tag;
+    using activation = detail::option_t<activation_option, linear, Opts...>;
+    static constexpr index_t units = Units;
+    static constexpr bool has_bias = detail::option_t<bias_option, use_bias<true>, Opts...>::value;
+    static constexpr const char* name = "dense";
+    static constexpr const char* keras_class = "Dense";
+    static constexpr int block_count = has_bias ? 2 : 1;
+
+    static_assert(detail::options_known_v<Opts...>,
+                  "typenet::dense<units, options...>: an option is not an activation or use_bias<bool>");
+
+    static constexpr verdict check(dims in, check_options = {}) {
+        if (Units <= 0) return {problem::zero_or_negative_units};
+        // Keras' Dense would act on the last axis of an (H, W, C) input; typenet requires an
+        // explicit flatten, because forgetting it is by far the more common mistake.
+        if (in.rank != 1) return {problem::needs_flat_input};
+        return {};
+    }
+    static constexpr dims output(dims) { return make_dims({Units}); }
+    static constexpr void blocks(dims in, param_block* out) {
+        out[0] = {"kernel", make_dims({in.size(), Units}), true};
+        if constexpr (has_bias) out[1] = {"bias", make_dims({Units}), true};
+    }
+    static constexpr index_t flops(dims in) {
+        return 2 * in.size() * Units + (has_bias ? Units : 0) + activation::flops(make_dims({Units}));
+    }
+};
+
+}  // namespace typenet

@@ -1,0 +1,156 @@
+// layer: what every layer descriptor provides, and the option types layers take (kernel<3, 3>,
+// strides<2>, same, use_bias<false>). Descriptors are recipes: shape algebra, parameter tables
+// and checks as constexpr functions of the input dims -- no kernels, no storage.
+#pragma once
+
+#include <string_view>
+#include <type_traits>
+
+#include "../core/config.hpp"
+#include "../core/shape.hpp"
+
+namespace typenet {
+
+// Why a layer cannot take a given input (or its own arguments are wrong). The chain turns the
+// first problem into the matching diag:: type, with the layer's position and the shapes.
+enum class problem {
+    none,
+    needs_hwc_input,
+    needs_flat_input,
+    window_larger_than_input,
+    window_does_not_tile_input,
+    zero_or_negative_units,
+    zero_or_negative_filters,
+    zero_or_negative_kernel,
+    zero_or_negative_stride,
+    zero_or_negative_pool,
+    dropout_rate_out_of_range,
+    invalid_layer_argument,
+    reshape_size_mismatch,
+    residual_branch_mismatch,
+    inner_layer,  // a layer inside a composite (residual, frozen) failed: the composite reports it
+};
+
+struct verdict {
+    problem what = problem::none;
+    dims a{};  // problem-specific detail: window, target shape, branch output...
+    dims b{};
+    constexpr bool ok() const { return what == problem::none; }
+};
+
+// Checks made while walking a network; strict mode adds the exact-tiling rule.
+struct check_options {
+    bool strict_tiling = false;
+};
+
+// One parameter array, in Keras get_weights() order and layout.
+struct param_block {
+    const char* name = "";  // "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"
+    dims shape{};
+    bool trainable = true;
+    int row = 0;  // summary row of the layer that owns it (filled in by the chain)
+};
+
+// One line of summary(): Keras' layer name stem and class, output shape, parameter count.
+struct summary_row {
+    const char* name = "";
+    const char* keras_class = "";
+    dims output{};
+    index_t params = 0;
+    int depth = 0;  // nesting level inside composites
+};
+
+// Base of every layer descriptor (the `layer` concept tests for it). Provides the defaults of a
+// parameterless, shape-preserving layer with one summary row.
+struct layer_base {
+    static constexpr int block_count = 0;
+    static constexpr void blocks(dims, param_block*) {}
+    static constexpr index_t flops(dims) { return 0; }
+    static constexpr index_t workspace(dims) { return 0; }  // per-sample scratch elements
+    static constexpr int row_count = 1;
+};
+
+template <class L>
+concept layer = std::is_base_of_v<layer_base, L> && requires {
+    L::name;
+    L::keras_class;
+};
+
+// Summary rows of a leaf layer (composites override).
+template <class L>
+constexpr void leaf_rows(dims in, summary_row* out, int depth) {
+    param_block b[L::block_count > 0 ? L::block_count : 1]{};
+    L::blocks(in, b);
+    index_t p = 0;
+    for (int i = 0; i < L::block_count; ++i) p += b[i].shape.size();
+    out[0] = summary_row{L::name, L::keras_class, L::output(in), p, depth};
+}
+
+// ---- options ------------------------------------------------------------------------------------
+struct kernel_option {};
+struct strides_option {};
+struct pool_option {};
+struct padding_option {};
+struct bias_option {};
+struct activation_option {};
+
+template <index_t H, index_t W = H>
+struct kernel {
+    using option_kind = kernel_option;
+    static constexpr index_t h = H, w = W;
+};
+template <index_t H, index_t W = H>
+struct strides {
+    using option_kind = strides_option;
+    static constexpr index_t h = H, w = W;
+};
+template <index_t H, index_t W = H>
+struct pool {
+    using option_kind = pool_option;
+    static constexpr index_t h = H, w = W;
+};
+struct same {
+    using option_kind = padding_option;
+    static constexpr padding value = padding::same;
+};
+struct valid {
+    using option_kind = padding_option;
+    static constexpr padding value = padding::valid;
+};
+template <bool B>
+struct use_bias {
+    using option_kind = bias_option;
+    static constexpr bool value = B;
+};
+
+namespace detail {
+template <class O, class = void>
+struct option_kind_of {
+    using type = void;
+};
+template <class O>
+struct option_kind_of<O, std::void_t<typename O::option_kind>> {
+    using type = typename O::option_kind;
+};
+
+// The first option of kind K in Opts..., or Default. Option lists are a handful of types long.
+template <class K, class Default, class... Opts>
+struct find_option {
+    using type = Default;
+};
+template <class K, class Default, class O, class... Rest>
+struct find_option<K, Default, O, Rest...>
+    : std::conditional_t<std::is_same_v<typename option_kind_of<O>::type, K>, std::type_identity<O>,
+                         find_option<K, Default, Rest...>> {};
+
+template <class K, class Default, class... Opts>
+using option_t = typename find_option<K, Default, Opts...>::type;
+
+template <class... Opts>
+inline constexpr bool options_known_v = (!std::is_void_v<typename option_kind_of<Opts>::type> && ...);
+}  // namespace detail
+
+// Helper for descriptors: rank and size checks on the input.
+constexpr bool is_hwc(dims d) { return d.rank == 3; }
+
+}  // namespace typenet

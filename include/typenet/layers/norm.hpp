@@ -1,0 +1,52 @@
+// norm: Keras' BatchNormalization over the last axis. Parameters in get_weights() order: gamma,
+// beta (trainable), moving_mean, moving_variance (non-trainable). Defaults epsilon 1e-3, momentum 0.99.
+#pragma once
+
+#include "layer.hpp"
+
+namespace typenet {
+
+struct batch_norm_tag {};
+
+struct epsilon_option {};
+struct momentum_option {};
+
+template <index_t N, index_t D>
+struct epsilon {
+    using option_kind = epsilon_option;
+    static constexpr double value = double(N) / double(D);
+};
+template <index_t N, index_t D>
+struct momentum {
+    using option_kind = momentum_option;
+    static constexpr double value = double(N) / double(D);
+};
+
+// batch_norm<>, batch_norm<epsilon<1, 100000>, momentum<9, 10>>.
+template <class... Opts>
+struct batch_norm : layer_base {
+    using category = batch_norm_tag;
+    static constexpr double eps = detail::option_t<epsilon_option, epsilon<1, 1000>, Opts...>::value;
+    static constexpr double mom = detail::option_t<momentum_option, momentum<99, 100>, Opts...>::value;
+    static constexpr const char* name = "batch_normalization";
+    static constexpr const char* keras_class = "BatchNormalization";
+    static constexpr int block_count = 4;
+
+    static_assert(detail::options_known_v<Opts...>, "typenet::batch_norm: options are epsilon<n, d> and momentum<n, d>");
+
+    static constexpr verdict check(dims in, check_options = {}) {
+        if (!(eps > 0) || mom < 0 || mom > 1 || in.rank < 1) return {problem::invalid_layer_argument};
+        return {};
+    }
+    static constexpr dims output(dims in) { return in; }
+    static constexpr void blocks(dims in, param_block* out) {
+        const dims c = make_dims({in.back()});
+        out[0] = {"gamma", c, true};
+        out[1] = {"beta", c, true};
+        out[2] = {"moving_mean", c, false};
+        out[3] = {"moving_variance", c, false};
+    }
+    static constexpr index_t flops(dims in) { return 2 * in.size(); }
+};
+
+}  // namespace typenet

@@ -1,0 +1,301 @@
+// chain: the composition core. Walks a flat list of layer descriptors from an input shape in one
+// constexpr pass (no recursive templates, no fold over the network): every shape, check, parameter
+// offset, FLOP count and buffer size; turns the first problem into its diagnostic; runs the layers
+// over ping-pong buffers on a policy.
+#pragma once
+
+#include <array>
+#include <initializer_list>
+#include <type_traits>
+#include <utility>
+
+#include "../core/diagnostics.hpp"
+#include "../core/shape.hpp"
+#include "../layers/layer.hpp"
+
+namespace typenet {
+namespace detail {
+
+// ---- I-th type of a pack without recursion (layers stored as indexed<I, L> bases) --------------
+template <std::size_t I, class T>
+struct indexed {
+    using type = T;
+};
+template <class Seq, class... Ts>
+struct indexer;
+template <std::size_t... I, class... Ts>
+struct indexer<std::index_sequence<I...>, Ts...> : indexed<I, Ts>... {};
+template <std::size_t I, class T>
+indexed<I, T> select_indexed(const indexed<I, T>&);
+template <std::size_t I, class... Ts>
+using type_at = typename decltype(select_indexed<I>(indexer<std::index_sequence_for<Ts...>, Ts...>{}))::type;
+
+template <class L>
+concept composite_layer = layer<L> && requires { L::is_composite; };
+
+// ---- uniform access to a descriptor; tolerates non-layers so the chain can report them --------
+template <class L>
+struct ops {
+    static constexpr bool is_layer = layer<L>;
+    static constexpr verdict check(dims in, check_options o) {
+        if constexpr (layer<L>) return L::check(in, o);
+        else return {};
+    }
+    static constexpr dims output(dims in) {
+        if constexpr (layer<L>) return L::output(in);
+        else return in;
+    }
+    static constexpr int block_count() {
+        if constexpr (layer<L>) return L::block_count;
+        else return 0;
+    }
+    static constexpr void blocks(dims in, param_block* out) {
+        if constexpr (layer<L>) L::blocks(in, out);
+    }
+    static constexpr index_t params(dims in) { return count(in, false); }
+    static constexpr index_t trainable(dims in) { return count(in, true); }
+    static constexpr index_t flops(dims in) {
+        if constexpr (layer<L>) return L::flops(in);
+        else return 0;
+    }
+    static constexpr index_t workspace(dims in) {
+        if constexpr (layer<L>) return L::workspace(in);
+        else return 0;
+    }
+    static constexpr int row_count() {
+        if constexpr (layer<L>) return L::row_count;
+        else return 0;
+    }
+    static constexpr void rows(dims in, summary_row* out, int depth) {
+        if constexpr (composite_layer<L>) L::rows(in, out, depth);
+        else if constexpr (layer<L>) leaf_rows<L>(in, out, depth);
+    }
+
+private:
+    static constexpr index_t count(dims in, bool only_trainable) {
+        if constexpr (!layer<L> || L::block_count == 0) {
+            return 0;
+        } else {
+            param_block b[L::block_count]{};
+            L::blocks(in, b);
+            index_t p = 0;
+            for (const auto& x : b)
+                if (!only_trainable || x.trainable) p += x.shape.size();
+            return p;
+        }
+    }
+};
+
+constexpr index_t max_of(index_t a, index_t b) { return a > b ? a : b; }
+
+// ---- the value-level plan of a layer list for one input shape ----------------------------------
+template <class... Ls>
+struct plan_of {
+    static constexpr std::size_t N = sizeof...(Ls);
+    static constexpr std::size_t M = N > 0 ? N : 1;
+
+    struct type {
+        dims shape[N + 1]{};         // shape[i] = input of layer i; shape[N] = output
+        verdict v[M]{};              // each layer's verdict on its input
+        int first_non_layer = -1;    // first type that is not a layer
+        int first_bad = -1;          // first layer whose verdict is not ok
+        index_t param_offset[N + 1]{};  // parameter elements before layer i (in list order)
+        index_t params = 0, trainable = 0, flops = 0;
+        index_t buffer[2] = {0, 0};  // per-sample sizes of the two ping-pong buffers
+        index_t workspace = 0;       // per-sample scratch shared by all layers (max)
+        constexpr bool valid() const { return first_non_layer < 0 && first_bad < 0; }
+        constexpr index_t arena() const { return buffer[0] + buffer[1] + workspace; }
+    };
+
+    static constexpr type make(dims in, check_options opt) {
+        constexpr bool is_layer[] = {ops<Ls>::is_layer..., true};
+        constexpr verdict (*check[])(dims, check_options) = {&ops<Ls>::check..., nullptr};
+        constexpr dims (*output[])(dims) = {&ops<Ls>::output..., nullptr};
+        constexpr index_t (*params[])(dims) = {&ops<Ls>::params..., nullptr};
+        constexpr index_t (*trainable[])(dims) = {&ops<Ls>::trainable..., nullptr};
+        constexpr index_t (*flops[])(dims) = {&ops<Ls>::flops..., nullptr};
+        constexpr index_t (*workspace[])(dims) = {&ops<Ls>::workspace..., nullptr};
+
+        type p;
+        p.shape[0] = in;
+        for (std::size_t i = 0; i < N; ++i) {
+            if (!is_layer[i] && p.first_non_layer < 0) p.first_non_layer = int(i);
+            p.v[i] = check[i](p.shape[i], opt);
+            if (!p.v[i].ok() && p.first_bad < 0) p.first_bad = int(i);
+            p.shape[i + 1] = output[i](p.shape[i]);
+            const index_t np = params[i](p.shape[i]);
+            p.param_offset[i + 1] = p.param_offset[i] + np;
+            p.params += np;
+            p.trainable += trainable[i](p.shape[i]);
+            p.flops += flops[i](p.shape[i]);
+            // Layer i writes buffer i % 2, except the last, which writes the caller's output.
+            if (i + 1 < N) p.buffer[i % 2] = max_of(p.buffer[i % 2], p.shape[i + 1].size());
+            p.workspace = max_of(p.workspace, workspace[i](p.shape[i]));
+        }
+        return p;
+    }
+
+    static constexpr int total_blocks() {
+        constexpr int c[] = {ops<Ls>::block_count()..., 0};
+        int s = 0;
+        for (int x : c) s += x;
+        return s;
+    }
+    static constexpr int total_rows() {
+        constexpr int c[] = {ops<Ls>::row_count()..., 0};
+        int s = 0;
+        for (int x : c) s += x;
+        return s;
+    }
+
+    // All parameter blocks in list order; `row` is the summary row of the owning layer.
+    static constexpr void blocks(dims in, param_block* out, int first_row = 0) {
+        constexpr int (*count[])() = {&ops<Ls>::block_count..., nullptr};
+        constexpr int (*nrows[])() = {&ops<Ls>::row_count..., nullptr};
+        constexpr void (*fill[])(dims, param_block*) = {&ops<Ls>::blocks..., nullptr};
+        constexpr dims (*output[])(dims) = {&ops<Ls>::output..., nullptr};
+        dims s = in;
+        int k = 0, row = first_row;
+        for (std::size_t i = 0; i < N; ++i) {
+            const int before = k;
+            fill[i](s, out + k);
+            k += count[i]();
+            for (int j = before; j < k; ++j) out[j].row += row;  // composites fill rows relative to their first
+            row += nrows[i]();
+            s = output[i](s);
+        }
+    }
+    // Per-layer access by index (composites interleave their branches' layers, as Keras does).
+    static constexpr int layer_block_count(std::size_t i) {
+        constexpr int (*count[])() = {&ops<Ls>::block_count..., nullptr};
+        return count[i]();
+    }
+    static constexpr int layer_row_count(std::size_t i) {
+        constexpr int (*nrows[])() = {&ops<Ls>::row_count..., nullptr};
+        return nrows[i]();
+    }
+    static constexpr void layer_blocks(std::size_t i, dims in, param_block* out) {
+        constexpr void (*fill[])(dims, param_block*) = {&ops<Ls>::blocks..., nullptr};
+        fill[i](in, out);
+    }
+    static constexpr void layer_rows(std::size_t i, dims in, summary_row* out, int depth) {
+        constexpr void (*fill[])(dims, summary_row*, int) = {&ops<Ls>::rows..., nullptr};
+        fill[i](in, out, depth);
+    }
+    static constexpr index_t layer_params(std::size_t i, dims in) {
+        constexpr index_t (*params[])(dims) = {&ops<Ls>::params..., nullptr};
+        return params[i](in);
+    }
+
+    static constexpr void rows(dims in, summary_row* out, int depth) {
+        constexpr int (*nrows[])() = {&ops<Ls>::row_count..., nullptr};
+        constexpr void (*fill[])(dims, summary_row*, int) = {&ops<Ls>::rows..., nullptr};
+        constexpr dims (*output[])(dims) = {&ops<Ls>::output..., nullptr};
+        dims s = in;
+        int r = 0;
+        for (std::size_t i = 0; i < N; ++i) {
+            fill[i](s, out + r, depth);
+            r += nrows[i]();
+            s = output[i](s);
+        }
+    }
+};
+
+// ---- diagnostics: the first problem of a chain, with position and shapes ------------------------
+template <class Where>
+struct layer_of;
+template <index_t I, class L>
+struct layer_of<at_layer<I, L>> {
+    using type = L;
+};
+
+template <class Where, class In, class Chain, int I, bool Strict>
+constexpr bool raise() {
+    using G = got<In>;
+    constexpr verdict V = Chain::plan.v[I];
+    constexpr problem p = V.what;
+    if constexpr (p == problem::needs_hwc_input) return diag::needs_hwc_input<Where, G>::value;
+    else if constexpr (p == problem::needs_flat_input) return diag::needs_flat_input<Where, G>::value;
+    else if constexpr (p == problem::window_larger_than_input)
+        return diag::window_larger_than_input<Where, G, window<V.a.e[0], V.a.e[1]>>::value;
+    else if constexpr (p == problem::window_does_not_tile_input)
+        return diag::window_does_not_tile_input<Where, G, window<V.a.e[0], V.a.e[1]>, step<V.b.e[0], V.b.e[1]>>::value;
+    else if constexpr (p == problem::zero_or_negative_units) return diag::zero_or_negative_units<Where>::value;
+    else if constexpr (p == problem::zero_or_negative_filters) return diag::zero_or_negative_filters<Where>::value;
+    else if constexpr (p == problem::zero_or_negative_kernel) return diag::zero_or_negative_kernel<Where>::value;
+    else if constexpr (p == problem::zero_or_negative_stride) return diag::zero_or_negative_stride<Where>::value;
+    else if constexpr (p == problem::zero_or_negative_pool) return diag::zero_or_negative_pool<Where>::value;
+    else if constexpr (p == problem::dropout_rate_out_of_range) return diag::dropout_rate_out_of_range<Where>::value;
+    else if constexpr (p == problem::reshape_size_mismatch)
+        return diag::reshape_size_mismatch<Where, G, TYPENET_SHAPE_OF(V.a)>::value;
+    else if constexpr (p == problem::residual_branch_mismatch)
+        return diag::residual_branch_mismatch<Where, main_path_output<TYPENET_SHAPE_OF(V.a)>, shortcut_output<TYPENET_SHAPE_OF(V.b)>>::value;
+    else if constexpr (p == problem::inner_layer)
+        return layer_of<Where>::type::template report<In, Strict>();  // the composite names its own layer
+    else return diag::invalid_layer_argument<Where>::value;
+}
+
+// The chain of Ls... bound to input shape In under check options O.
+template <class In, bool Strict, class... Ls>
+struct bound_chain {
+    using plan_type = plan_of<Ls...>;
+    static constexpr std::size_t size = sizeof...(Ls);
+    static constexpr typename plan_type::type plan = plan_type::make(In::value, check_options{Strict});
+    static constexpr bool valid = plan.valid();
+
+    template <std::size_t I>
+    using layer_t = type_at<I, Ls...>;
+    template <std::size_t I>
+    using input_t = TYPENET_SHAPE_OF(bound_chain::plan.shape[I]);
+    template <std::size_t I>
+    using output_t = TYPENET_SHAPE_OF(bound_chain::plan.shape[I + 1]);
+
+    // Instantiates exactly one diagnostic -- for the first mistake -- and returns false; true if valid.
+    static constexpr bool report() {
+        if constexpr (plan.first_non_layer >= 0) {
+            constexpr int I = plan.first_non_layer;
+            return diag::not_a_layer<at_layer<I, layer_t<I>>>::value;
+        } else if constexpr (plan.first_bad >= 0) {
+            constexpr int I = plan.first_bad;
+            return raise<at_layer<I, layer_t<I>>, input_t<I>, bound_chain, I, Strict>();
+        } else {
+            return true;
+        }
+    }
+};
+
+template <class In, bool Strict, class... Ls>
+using chain_output_t = TYPENET_SHAPE_OF(bound_chain<In, Strict, Ls...>::plan.shape[sizeof...(Ls)]);
+
+// ---- running a chain on a policy -----------------------------------------------------------------
+// Policy supplies forward<L, In, Out>(params, x, y, n, ws) for leaf layers, plus copy and add.
+template <class Policy, class T, class L, class In, class Out>
+void run_layer(const T* params, const T* x, T* y, index_t n, T* ws) {
+    if constexpr (composite_layer<L>) L::template forward<Policy, T, In, Out>(params, x, y, n, ws);
+    else Policy::template forward<L, In, Out>(params, x, y, n, ws);
+}
+
+// x: (n, In) -> y: (n, Out). offsets[i] = start of layer i's parameters relative to `params`.
+// arena: n * plan.arena() elements, laid out [buffer 0 | buffer 1 | workspace].
+template <class Policy, class T, class Chain>
+void run_chain(const T* params, const index_t* offsets, const T* x, T* y, index_t n, T* arena) {
+    constexpr auto& p = Chain::plan;
+    constexpr std::size_t N = Chain::size;
+    if constexpr (N == 0) {
+        Policy::copy(y, x, n * Chain::plan.shape[0].size());
+    } else {
+        T* buf[2] = {arena, arena + n * p.buffer[0]};
+        T* ws = arena + n * (p.buffer[0] + p.buffer[1]);
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            // A braced list runs the layers in order without nesting (no fold over the network).
+            (void)std::initializer_list<int>{
+                (run_layer<Policy, T, typename Chain::template layer_t<I>, typename Chain::template input_t<I>,
+                           typename Chain::template output_t<I>>(
+                     params + offsets[I], I == 0 ? x : buf[(I + 1) % 2], I + 1 == N ? y : buf[I % 2], n, ws),
+                 0)...};
+        }(std::make_index_sequence<N>{});
+    }
+}
+
+}  // namespace detail
+}  // namespace typenet

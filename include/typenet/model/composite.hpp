@@ -1,0 +1,194 @@
+// composite: layers made of layers -- path<...> (a sub-network without input), residual<main,
+// shortcut> (M6's block: branches added, shapes never reconciled silently) and frozen<...>
+// (a sub-network whose parameters are not trained, like M5's VGG16 base).
+#pragma once
+
+#include <array>
+
+#include "chain.hpp"
+
+namespace typenet {
+
+struct path_tag {};
+
+// A sub-network: layers applied in order. Used as a residual branch and as the base of frozen.
+template <class... Ls>
+struct path : layer_base {
+    using category = path_tag;
+    static constexpr bool is_composite = true;
+    using list = detail::plan_of<Ls...>;
+    static constexpr std::size_t size = sizeof...(Ls);
+    static constexpr const char* name = "sequential";
+    static constexpr const char* keras_class = "Sequential";
+    static constexpr int block_count = list::total_blocks();
+    static constexpr int row_count = list::total_rows();
+
+    template <class In, bool Strict = false>
+    using chain = detail::bound_chain<In, Strict, Ls...>;
+
+    static constexpr auto plan(dims in, check_options o = {}) { return list::make(in, o); }
+    static constexpr verdict check(dims in, check_options o = {}) {
+        return plan(in, o).valid() ? verdict{} : verdict{problem::inner_layer};
+    }
+    static constexpr dims output(dims in) { return plan(in).shape[size]; }
+    static constexpr void blocks(dims in, param_block* out) { list::blocks(in, out); }
+    static constexpr index_t flops(dims in) { return plan(in).flops; }
+    static constexpr index_t workspace(dims in) { return plan(in).arena(); }
+    static constexpr void rows(dims in, summary_row* out, int depth) { list::rows(in, out, depth); }
+
+    template <class In, bool Strict>
+    static constexpr bool report() {
+        return chain<In, Strict>::report();
+    }
+    template <class Policy, class T, class In, class Out>
+    static void forward(const T* params, const T* x, T* y, index_t n, T* ws) {
+        using C = chain<In>;
+        detail::run_chain<Policy, T, C>(params, C::plan.param_offset, x, y, n, ws);
+    }
+};
+
+// The identity shortcut.
+using identity = path<>;
+
+template <class T>
+inline constexpr bool is_path_v = false;
+template <class... Ls>
+inline constexpr bool is_path_v<path<Ls...>> = true;
+
+// A residual block: y = main(x) + shortcut(x). Follow it with an activation layer (relu) as M6 does.
+// Parameters and summary rows come in Keras' order for the same functional graph: layers sorted by
+// depth from the block's output, main path first at equal depth (Keras' get_weights() order).
+template <class Main, class Shortcut = identity>
+struct residual : layer_base {
+    static_assert(is_path_v<Main> && is_path_v<Shortcut>,
+                  "typenet::residual<Main, Shortcut>: both branches must be path<layers...> (or identity)");
+    using category = path_tag;
+    static constexpr bool is_composite = true;
+    static constexpr const char* name = "residual";
+    static constexpr const char* keras_class = "Residual";
+    static constexpr int m = int(Main::size), s = int(Shortcut::size);
+    static constexpr int block_count = Main::block_count + Shortcut::block_count;
+    static constexpr int row_count = Main::row_count + Shortcut::row_count + 1;  // + the add row
+
+    struct slot {
+        bool shortcut = false;
+        int index = 0;
+    };
+    static constexpr std::array<slot, std::size_t(m + s)> order() {
+        std::array<slot, std::size_t(m + s)> o{};
+        int i = 0, j = 0, k = 0;
+        while (i < m || j < s) {
+            const bool take_main = j >= s || (i < m && (m - i) >= (s - j));
+            o[std::size_t(k++)] = take_main ? slot{false, i++} : slot{true, j++};
+        }
+        return o;
+    }
+
+    static constexpr verdict check(dims in, check_options o = {}) {
+        const auto pm = Main::plan(in, o);
+        const auto ps = Shortcut::plan(in, o);
+        if (!pm.valid() || !ps.valid()) return {problem::inner_layer};
+        const dims a = pm.shape[Main::size], b = ps.shape[Shortcut::size];
+        if (!(a == b)) return {problem::residual_branch_mismatch, a, b};
+        return {};
+    }
+    static constexpr dims output(dims in) { return Main::output(in); }
+
+    template <class F>
+    static constexpr void each_in_order(dims in, F f) {  // f(slot, layer input dims)
+        const auto pm = Main::plan(in);
+        const auto ps = Shortcut::plan(in);
+        for (slot sl : order()) f(sl, sl.shortcut ? ps.shape[sl.index] : pm.shape[sl.index]);
+    }
+
+    static constexpr void blocks(dims in, param_block* out) {
+        int k = 0, row = 0;
+        each_in_order(in, [&](slot sl, dims lin) {
+            const std::size_t i = std::size_t(sl.index);
+            const int before = k;
+            if (sl.shortcut) {
+                Shortcut::list::layer_blocks(i, lin, out + k);
+                k += Shortcut::list::layer_block_count(i);
+            } else {
+                Main::list::layer_blocks(i, lin, out + k);
+                k += Main::list::layer_block_count(i);
+            }
+            for (int j = before; j < k; ++j) out[j].row += row;
+            row += sl.shortcut ? Shortcut::list::layer_row_count(i) : Main::list::layer_row_count(i);
+        });
+    }
+    static constexpr void rows(dims in, summary_row* out, int depth) {
+        int r = 0;
+        each_in_order(in, [&](slot sl, dims lin) {
+            const std::size_t i = std::size_t(sl.index);
+            if (sl.shortcut) {
+                Shortcut::list::layer_rows(i, lin, out + r, depth);
+                r += Shortcut::list::layer_row_count(i);
+            } else {
+                Main::list::layer_rows(i, lin, out + r, depth);
+                r += Main::list::layer_row_count(i);
+            }
+        });
+        out[r] = summary_row{"add", "Add", output(in), 0, depth};
+    }
+    static constexpr index_t flops(dims in) { return Main::flops(in) + Shortcut::flops(in) + output(in).size(); }
+    static constexpr index_t workspace(dims in) {
+        // main runs into y using the scratch as its arena; then the shortcut writes a temporary
+        // (identity: none) followed by its own arena.
+        const index_t short_need = s == 0 ? 0 : output(in).size() + Shortcut::workspace(in);
+        return detail::max_of(Main::workspace(in), short_need);
+    }
+
+    // Parameter offsets of each branch's layers inside this block's interleaved parameters.
+    struct offsets_t {
+        index_t main[std::size_t(m + 1)]{};
+        index_t shortcut[std::size_t(s + 1)]{};
+    };
+    static constexpr offsets_t offsets(dims in) {
+        offsets_t o{};
+        index_t at = 0;
+        each_in_order(in, [&](slot sl, dims lin) {
+            const std::size_t i = std::size_t(sl.index);
+            if (sl.shortcut) {
+                o.shortcut[i] = at;
+                at += Shortcut::list::layer_params(i, lin);
+            } else {
+                o.main[i] = at;
+                at += Main::list::layer_params(i, lin);
+            }
+        });
+        return o;
+    }
+
+    template <class In, bool Strict>
+    static constexpr bool report() {
+        if constexpr (!Main::plan(In::value, check_options{Strict}).valid()) return Main::template report<In, Strict>();
+        else return Shortcut::template report<In, Strict>();
+    }
+
+    template <class Policy, class T, class In, class Out>
+    static void forward(const T* params, const T* x, T* y, index_t n, T* ws) {
+        static constexpr offsets_t off = offsets(In::value);
+        using MC = typename Main::template chain<In>;
+        detail::run_chain<Policy, T, MC>(params, off.main, x, y, n, ws);
+        if constexpr (s == 0) {
+            Policy::add(y, x, n * Out::size);
+        } else {
+            using SC = typename Shortcut::template chain<In>;
+            T* tmp = ws;
+            detail::run_chain<Policy, T, SC>(params, off.shortcut, x, tmp, n, ws + n * Out::size);
+            Policy::add(y, tmp, n * Out::size);
+        }
+    }
+};
+
+// A sub-network whose parameters are frozen: counted as non-trainable and never updated.
+template <class... Ls>
+struct frozen : path<Ls...> {
+    static constexpr void blocks(dims in, param_block* out) {
+        path<Ls...>::blocks(in, out);
+        for (int i = 0; i < path<Ls...>::block_count; ++i) out[i].trainable = false;
+    }
+};
+
+}  // namespace typenet

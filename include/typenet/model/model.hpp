@@ -1,0 +1,381 @@
+// model: a network type bound to storage and a policy. model<Net, Policy, T> owns its parameters
+// on the heap (VGG16-sized networks construct); static_model<Net, MaxBatch, T> keeps parameters and
+// activations inside the object (no heap at all). Both run inference, move weights in and out in
+// Keras' get_weights() order and layouts, and print Keras' summary.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../backend/cpu/policy.hpp"
+#include "../core/status.hpp"
+#include "../core/tensor.hpp"
+#include "../io/npz.hpp"
+#include "sequential.hpp"
+#include "summary.hpp"
+
+namespace typenet {
+
+// One parameter array as Keras' get_weights() returns it.
+template <class T>
+struct weight_array {
+    std::string layer;                 // Keras-style layer name: "conv2d_1"
+    std::string name;                  // "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"
+    std::vector<index_t> shape;        // Keras layout: conv (kh, kw, in, out), dense (in, out)
+    std::vector<T> values;             // C order
+};
+
+namespace detail {
+
+inline std::string shape_string(const index_t* d, std::size_t rank) {
+    std::string s = "(";
+    for (std::size_t i = 0; i < rank; ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+    return s + (rank == 1 ? ",)" : ")");
+}
+inline std::string shape_string(const dims& d) { return shape_string(d.e, std::size_t(d.rank)); }
+inline std::string shape_string(const std::vector<index_t>& d) { return shape_string(d.data(), d.size()); }
+inline std::string shape_string(const std::vector<std::int64_t>& d, int) {
+    std::vector<index_t> v(d.begin(), d.end());
+    return shape_string(v);
+}
+
+// Keras' default initialisers: glorot_uniform kernels, zero biases, BN gamma 1, beta 0,
+// moving mean 0, moving variance 1. Deterministic for a given seed.
+template <class T>
+void keras_initialize(const param_block& b, T* out, std::mt19937_64& rng) {
+    const index_t n = b.shape.size();
+    const std::string_view name = b.name;
+    if (name == "kernel") {
+        index_t fan_in = 1, fan_out = 1;
+        if (b.shape.rank >= 2) {
+            index_t receptive = 1;
+            for (int i = 0; i + 2 < b.shape.rank; ++i) receptive *= b.shape.e[i];
+            fan_in = receptive * b.shape.e[b.shape.rank - 2];
+            fan_out = receptive * b.shape.e[b.shape.rank - 1];
+        }
+        const double limit = std::sqrt(6.0 / double(fan_in + fan_out));
+        std::uniform_real_distribution<double> u(-limit, limit);
+        for (index_t i = 0; i < n; ++i) out[i] = T(u(rng));
+    } else {
+        const T v = (name == "gamma" || name == "moving_variance") ? T(1) : T(0);
+        std::fill(out, out + n, v);
+    }
+}
+
+// Everything both model kinds share; Derived provides params_data() (host pointer) or
+// read/write through its policy buffer, and run(x, y, n).
+template <class Derived, class Net, class T>
+class model_base {
+public:
+    using network_type = Net;
+    using value_type = T;
+    using input_shape_t = typename Net::input_shape_t;
+    using output_shape_t = typename Net::output_shape_t;
+    static constexpr index_t param_count = Net::param_count;
+
+    // ---- inference -------------------------------------------------------------------------------
+    // x: n samples of the input shape -> y: n samples of the output shape (n may be 0).
+    template <class XS, class YS, class TX, class TY>
+    void forward(tensor_view<TX, XS> x, tensor_view<TY, YS> y) {
+        static_assert(diag::check_v<std::is_same_v<XS, input_shape_t>,
+                                    diag::input_shape_mismatch<expected<input_shape_t>, got<XS>>>);
+        static_assert(diag::check_v<std::is_same_v<YS, output_shape_t>,
+                                    diag::output_shape_mismatch<expected<output_shape_t>, got<YS>>>);
+        TYPENET_ASSERT(x.samples() == y.samples(), "typenet: forward needs as many output samples as inputs");
+        if constexpr (std::is_same_v<XS, input_shape_t> && std::is_same_v<YS, output_shape_t>)
+            self().run(x.data(), y.data(), x.samples());
+    }
+
+    // One sample in, one sample out (in-object tensors: no heap).
+    template <class S>
+    tensor<T, output_shape_t> predict(const tensor<T, S>& x) {
+        static_assert(diag::check_v<std::is_same_v<S, input_shape_t>,
+                                    diag::input_shape_mismatch<expected<input_shape_t>, got<S>>>);
+        tensor<T, output_shape_t> y;
+        if constexpr (std::is_same_v<S, input_shape_t>) self().run(x.data(), y.data(), 1);
+        return y;
+    }
+    // A batch of n samples (run-time n, 0 allowed).
+    template <class S>
+    batch<T, output_shape_t> predict(const batch<T, S>& x) {
+        static_assert(diag::check_v<std::is_same_v<S, input_shape_t>,
+                                    diag::input_shape_mismatch<expected<input_shape_t>, got<S>>>);
+        batch<T, output_shape_t> y(x.samples());
+        if constexpr (std::is_same_v<S, input_shape_t>) self().run(x.data(), y.data(), x.samples());
+        return y;
+    }
+    template <class S, class U>
+    batch<T, output_shape_t> predict(tensor_view<U, S> x) {
+        static_assert(diag::check_v<std::is_same_v<S, input_shape_t>,
+                                    diag::input_shape_mismatch<expected<input_shape_t>, got<S>>>);
+        batch<T, output_shape_t> y(x.samples());
+        if constexpr (std::is_same_v<S, input_shape_t>) self().run(x.data(), y.data(), x.samples());
+        return y;
+    }
+
+    // ---- weights in Keras get_weights() order ---------------------------------------------------------
+    static constexpr std::size_t weight_count = Net::param_blocks.size();
+
+    // Keras-style names of the layers that own each parameter array ("conv2d_1").
+    static std::vector<std::string> layer_names() { return keras_names(Net::summary_rows); }
+
+    std::vector<weight_array<T>> get_weights() const {
+        std::vector<T> flat(static_cast<std::size_t>(param_count));
+        self().read_params(flat.data());
+        const auto names = layer_names();
+        std::vector<weight_array<T>> out;
+        for (std::size_t i = 0; i < weight_count; ++i) {
+            const auto& b = Net::param_blocks[i];
+            weight_array<T> w;
+            w.layer = names[std::size_t(b.row)];
+            w.name = b.name;
+            w.shape.assign(b.shape.e, b.shape.e + b.shape.rank);
+            w.values.assign(flat.begin() + Net::block_offsets[i], flat.begin() + Net::block_offsets[i + 1]);
+            out.push_back(std::move(w));
+        }
+        return out;
+    }
+
+    // All-or-nothing: on any mismatch nothing is changed and the error names the layer and shapes.
+    status set_weights(const std::vector<weight_array<T>>& ws) {
+        std::vector<io::npy_array> arrays;
+        for (std::size_t i = 0; i < ws.size(); ++i) {
+            arrays.push_back(io::make_npy<T>("arr_" + std::to_string(i),
+                                             std::vector<std::int64_t>(ws[i].shape.begin(), ws[i].shape.end()),
+                                             ws[i].values.data()));
+            if (index_t(ws[i].values.size()) != arrays.back().size())
+                return status::error("set_weights: array " + std::to_string(i) + " holds " +
+                                     std::to_string(ws[i].values.size()) + " values but its shape " +
+                                     shape_string(ws[i].shape) + " needs " + std::to_string(arrays.back().size()));
+        }
+        return set_weights_from(arrays, "set_weights");
+    }
+
+    // Loads a file written by np.savez(path, *keras_model.get_weights()) (or savez_compressed).
+    status load_npz(const std::filesystem::path& path) {
+        std::vector<io::npy_array> arrays;
+        if (status s = io::read_npz(path, arrays); !s) return s;
+        return set_weights_from(arrays, path.string());
+    }
+    // Writes arr_0 ... arr_{K-1} in get_weights() order: np.load(path) reads it back.
+    status save_npz(const std::filesystem::path& path) const {
+        std::vector<T> flat(static_cast<std::size_t>(param_count));
+        self().read_params(flat.data());
+        std::vector<io::npy_array> arrays;
+        for (std::size_t i = 0; i < weight_count; ++i) {
+            const auto& b = Net::param_blocks[i];
+            arrays.push_back(io::make_npy<T>("arr_" + std::to_string(i),
+                                             std::vector<std::int64_t>(b.shape.e, b.shape.e + b.shape.rank),
+                                             flat.data() + Net::block_offsets[i]));
+        }
+        return io::write_npz(path, arrays);
+    }
+
+    // Keras' initialisers (glorot_uniform kernels, zero biases, BN identity), seeded.
+    void initialize(std::uint64_t seed = 0) {
+        std::vector<T> flat(static_cast<std::size_t>(param_count));
+        std::mt19937_64 rng(seed);
+        for (std::size_t i = 0; i < weight_count; ++i)
+            keras_initialize(Net::param_blocks[i], flat.data() + Net::block_offsets[i], rng);
+        self().write_params(flat.data());
+    }
+
+    template <class Os>
+    void summary(Os& os, std::string_view name = "sequential") const {
+        print_summary<Net>(os, name);
+    }
+
+    // Parameter array P (0 = kernel, 1 = bias, ...) of top-level layer I, with its exact shape.
+    template <std::size_t I, std::size_t P>
+    static constexpr std::size_t block_index() {
+        static_assert(diag::check_v<(I < Net::layer_count), diag::no_such_layer_or_param<param_index<index_t(I)>, param_index<index_t(Net::layer_count)>>>);
+        if constexpr (I < Net::layer_count) {
+            constexpr int count = detail::ops<typename Net::template layer_type<I>>::block_count();
+            static_assert(diag::check_v<(int(P) < count), diag::no_such_layer_or_param<at_layer<index_t(I), typename Net::template layer_type<I>>, param_index<index_t(P)>>>);
+            return Net::layer_first_block[I] + P;
+        } else {
+            return 0;
+        }
+    }
+    template <std::size_t I, std::size_t P>
+    using weight_shape_t = TYPENET_SHAPE_OF(Net::param_blocks[block_index<I, P>()].shape);
+
+    // Assign one parameter array from a typed tensor; a wrong shape is a compile error.
+    template <std::size_t I, std::size_t P, class S, class Tensor>
+    void set_weight_checked(const Tensor& t) {
+        using E = weight_shape_t<I, P>;
+        static_assert(diag::check_v<std::is_same_v<S, E>,
+                                    diag::weight_shape_mismatch<at_layer<index_t(I), typename Net::template layer_type<I>>,
+                                                                param_index<index_t(P)>, expected<E>, got<S>>>);
+        if constexpr (std::is_same_v<S, E>) {
+            constexpr std::size_t k = block_index<I, P>();
+            self().write_block(t.data(), Net::block_offsets[k], E::size);
+        }
+    }
+    template <std::size_t I, std::size_t P, class S>
+    void set_weight(const tensor<T, S>& t) { set_weight_checked<I, P, S>(t); }
+    template <std::size_t I, std::size_t P, class S>
+    void set_weight(const heap_tensor<T, S>& t) { set_weight_checked<I, P, S>(t); }
+    template <std::size_t I, std::size_t P>
+    heap_tensor<T, weight_shape_t<I, P>> get_weight() const {
+        constexpr std::size_t k = block_index<I, P>();
+        heap_tensor<T, weight_shape_t<I, P>> t;
+        self().read_block(t.data(), Net::block_offsets[k], t.size());
+        return t;
+    }
+
+protected:
+    // Validate everything first, convert into a staging copy, then write: all or nothing.
+    status set_weights_from(const std::vector<io::npy_array>& arrays, const std::string& source) {
+        const auto names = layer_names();
+        if (arrays.size() != weight_count)
+            return status::error(source + ": expected " + std::to_string(weight_count) +
+                                 " arrays (Keras get_weights() order) but found " + std::to_string(arrays.size()) +
+                                 "; model unchanged");
+        // np.savez(*arrays) names members arr_0, arr_1, ...: use that index when every member has it.
+        std::vector<std::size_t> order(arrays.size());
+        bool numbered = true;
+        for (std::size_t i = 0; i < arrays.size(); ++i) {
+            const std::string& n = arrays[i].name;
+            std::size_t k = 0;
+            bool ok = n.rfind("arr_", 0) == 0 && n.size() > 4 && n.size() < 12;
+            for (std::size_t c = 4; ok && c < n.size(); ++c) {
+                ok = n[c] >= '0' && n[c] <= '9';
+                k = k * 10 + std::size_t(n[c] - '0');
+            }
+            if (!ok || k >= arrays.size()) numbered = false;
+            else order[k] = i;
+        }
+        if (!numbered)
+            for (std::size_t i = 0; i < arrays.size(); ++i) order[i] = i;
+
+        std::vector<T> staged(static_cast<std::size_t>(param_count));
+        std::vector<T> values;
+        for (std::size_t i = 0; i < weight_count; ++i) {
+            const auto& b = Net::param_blocks[i];
+            const io::npy_array& a = arrays[order[i]];
+            const std::string where = source + ": array '" + a.name + "' (get_weights()[" + std::to_string(i) +
+                                      "]) for layer " + names[std::size_t(b.row)] + " (" +
+                                      Net::summary_rows[std::size_t(b.row)].keras_class + ") " + b.name;
+            bool same_shape = int(a.shape.size()) == b.shape.rank;
+            for (int d = 0; same_shape && d < b.shape.rank; ++d) same_shape = a.shape[std::size_t(d)] == b.shape.e[d];
+            if (!same_shape)
+                return status::error(where + ": expected shape " + shape_string(b.shape) + ", got " +
+                                     shape_string(a.shape, 0) + "; model unchanged");
+            const bool floating = a.descr.size() == 3 && a.descr[1] == 'f' && (a.descr[2] == '4' || a.descr[2] == '8');
+            if (!floating)
+                return status::error(where + ": dtype '" + a.descr +
+                                     "' is not float32/float64; model unchanged");
+            if (status s = a.template to_vector<T>(values); !s)
+                return status::error(where + ": " + s.message() + "; model unchanged");
+            std::copy(values.begin(), values.end(), staged.begin() + Net::block_offsets[i]);
+        }
+        self().write_params(staged.data());
+        return {};
+    }
+
+private:
+    Derived& self() { return static_cast<Derived&>(*this); }
+    const Derived& self() const { return static_cast<const Derived&>(*this); }
+};
+
+}  // namespace detail
+
+// A network on a policy, parameters owned on the heap (or device, for GPU policies).
+template <network Net, class Policy = cpu, class T = float>
+class model : public detail::model_base<model<Net, Policy, T>, Net, T> {
+    static_assert(std::is_floating_point_v<T>, "typenet::model<Net, Policy, T>: T must be float or double");
+    using base = detail::model_base<model<Net, Policy, T>, Net, T>;
+    friend base;
+
+public:
+    using policy_type = Policy;
+    explicit model(std::uint64_t seed = 0) : params_(Net::param_count) { this->initialize(seed); }
+
+    // Direct access to the flat parameter vector (host policies): get_weights() order, concatenated.
+    std::span<T> parameters()
+        requires Policy::host_memory
+    {
+        return {params_.data(), std::size_t(Net::param_count)};
+    }
+    std::span<const T> parameters() const
+        requires Policy::host_memory
+    {
+        return {params_.data(), std::size_t(Net::param_count)};
+    }
+
+    // Grows the activation arena for batches of up to n samples ahead of time; inference on
+    // batches up to that size then allocates nothing.
+    void reserve(index_t n) { arena_.resize(n * Net::arena_elems); }
+
+private:
+    void run(const T* x, T* y, index_t n) {
+        if (n <= 0) return;
+        reserve(n);
+        if constexpr (Net::valid)
+            detail::run_chain<Policy, T, typename Net::chain>(params_.data(), Net::plan.param_offset, x, y, n, arena_.data());
+    }
+    void read_params(T* host) const { params_.download(host, Net::param_count); }
+    void write_params(const T* host) { params_.upload(host, Net::param_count); }
+    void read_block(T* host, index_t at, index_t n) const { params_.download(host, n, at); }
+    void write_block(const T* host, index_t at, index_t n) { params_.upload(host, n, at); }
+
+    typename Policy::template buffer<T> params_;
+    typename Policy::template buffer<T> arena_;
+};
+
+// Everything inside the object: parameters and the activation arena for MaxBatch samples (larger
+// batches run MaxBatch at a time).
+// No heap allocation, ever; usable with -fno-exceptions -fno-rtti. CPU kernels.
+template <network Net, index_t MaxBatch = 1, class T = float>
+class static_model : public detail::model_base<static_model<Net, MaxBatch, T>, Net, T> {
+    static_assert(MaxBatch >= 1, "typenet::static_model<Net, MaxBatch>: MaxBatch must be >= 1");
+    using base = detail::model_base<static_model<Net, MaxBatch, T>, Net, T>;
+    friend base;
+
+public:
+    static constexpr index_t max_batch = MaxBatch;
+    static_model() = default;  // parameters zero; initialize(seed), set_weights or load_npz to fill
+
+    std::span<T> parameters() { return {params_.data(), params_.size()}; }
+    std::span<const T> parameters() const { return {params_.data(), params_.size()}; }
+
+private:
+    void run(const T* x, T* y, index_t n) {
+        if constexpr (Net::valid)
+            for (index_t i = 0; i < n; i += MaxBatch) {
+                const index_t k = std::min(MaxBatch, n - i);
+                detail::run_chain<cpu, T, typename Net::chain>(params_.data(), Net::plan.param_offset,
+                                                               x + i * Net::input_shape_t::size,
+                                                               y + i * Net::output_shape_t::size, k, arena_.data());
+            }
+    }
+    void read_params(T* host) const { std::copy(params_.begin(), params_.end(), host); }
+    void write_params(const T* host) { std::copy(host, host + params_.size(), params_.begin()); }
+    void read_block(T* host, index_t at, index_t n) const { std::copy(params_.data() + at, params_.data() + at + n, host); }
+    void write_block(const T* host, index_t at, index_t n) { std::copy(host, host + n, params_.data() + at); }
+
+    std::array<T, std::size_t(Net::param_count)> params_{};
+    std::array<T, std::size_t(Net::arena_elems * MaxBatch)> arena_{};
+};
+
+// Convenience: auto m = make_model<cnn>();
+template <network Net, class Policy = cpu, class T = float>
+model<Net, Policy, T> make_model(std::uint64_t seed = 0) {
+    return model<Net, Policy, T>(seed);
+}
+
+// Print a network type's summary without building a model.
+template <network Net, class Os>
+void summary(Os& os, std::string_view name = "sequential") {
+    print_summary<Net>(os, name);
+}
+
+}  // namespace typenet

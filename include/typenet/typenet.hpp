@@ -1,0 +1,27 @@
+// typenet: the umbrella header -- networks as C++ types, CPU inference, numpy weight files.
+// The CUDA policy is opt-in: #include <typenet/cuda.hpp> (needs nvcc).
+#pragma once
+
+#include "core/config.hpp"
+#include "core/diagnostics.hpp"
+#include "core/expr.hpp"
+#include "core/functors.hpp"
+#include "core/shape.hpp"
+#include "core/status.hpp"
+#include "core/tensor.hpp"
+#include "layers/activation.hpp"
+#include "layers/conv.hpp"
+#include "layers/dense.hpp"
+#include "layers/dropout.hpp"
+#include "layers/layer.hpp"
+#include "layers/norm.hpp"
+#include "layers/pool.hpp"
+#include "layers/reshape.hpp"
+#include "model/chain.hpp"
+#include "model/composite.hpp"
+#include "model/model.hpp"
+#include "model/sequential.hpp"
+#include "model/summary.hpp"
+#include "backend/cpu/policy.hpp"
+#include "io/npy.hpp"
+#include "io/npz.hpp"
