@@ -268,30 +268,31 @@ template <class In, bool Strict, class... Ls>
 using chain_output_t = TYPENET_SHAPE_OF(bound_chain<In, Strict, Ls...>::plan.shape[sizeof...(Ls)]);
 
 // ---- running a chain on a policy -----------------------------------------------------------------
-// Policy supplies forward<L, In, Out>(params, x, y, n, ws) for leaf layers, plus copy and add.
-template <class Policy, class T, class L, class In, class Out>
-void run_layer(const T* params, const T* x, T* y, index_t n, T* ws) {
-    if constexpr (composite_layer<L>) L::template forward<Policy, T, In, Out>(params, x, y, n, ws);
-    else Policy::template forward<L, In, Out>(params, x, y, n, ws);
+// The policy object supplies forward<L, In, Out>(params, x, y, n, ws) for leaf layers, plus copy and
+// add. It is passed by reference: a GPU policy carries its context (handles, stream); the CPU one is empty.
+template <class T, class L, class In, class Out, class Policy>
+void run_layer(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws) {
+    if constexpr (composite_layer<L>) L::template forward<T, In, Out>(pol, params, x, y, n, ws);
+    else pol.template forward<L, In, Out>(params, x, y, n, ws);
 }
 
 // x: (n, In) -> y: (n, Out). offsets[i] = start of layer i's parameters relative to `params`.
 // arena: n * plan.arena() elements, laid out [buffer 0 | buffer 1 | workspace].
-template <class Policy, class T, class Chain>
-void run_chain(const T* params, const index_t* offsets, const T* x, T* y, index_t n, T* arena) {
+template <class T, class Chain, class Policy>
+void run_chain(Policy& pol, const T* params, const index_t* offsets, const T* x, T* y, index_t n, T* arena) {
     constexpr auto& p = Chain::plan;
     constexpr std::size_t N = Chain::size;
     if constexpr (N == 0) {
-        Policy::copy(y, x, n * Chain::plan.shape[0].size());
+        pol.copy(y, x, n * Chain::plan.shape[0].size());
     } else {
         T* buf[2] = {arena, arena + n * p.buffer[0]};
         T* ws = arena + n * (p.buffer[0] + p.buffer[1]);
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             // A braced list runs the layers in order without nesting (no fold over the network).
             (void)std::initializer_list<int>{
-                (run_layer<Policy, T, typename Chain::template layer_t<I>, typename Chain::template input_t<I>,
+                (run_layer<T, typename Chain::template layer_t<I>, typename Chain::template input_t<I>,
                            typename Chain::template output_t<I>>(
-                     params + offsets[I], I == 0 ? x : buf[(I + 1) % 2], I + 1 == N ? y : buf[I % 2], n, ws),
+                     pol, params + offsets[I], I == 0 ? x : buf[(I + 1) % 2], I + 1 == N ? y : buf[I % 2], n, ws),
                  0)...};
         }(std::make_index_sequence<N>{});
     }

@@ -40,10 +40,10 @@ struct path : layer_base {
     static constexpr bool report() {
         return chain<In, Strict>::report();
     }
-    template <class Policy, class T, class In, class Out>
-    static void forward(const T* params, const T* x, T* y, index_t n, T* ws) {
+    template <class T, class In, class Out, class Policy>
+    static void forward(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws) {
         using C = chain<In>;
-        detail::run_chain<Policy, T, C>(params, C::plan.param_offset, x, y, n, ws);
+        detail::run_chain<T, C>(pol, params, C::plan.param_offset, x, y, n, ws);
     }
 };
 
@@ -166,18 +166,18 @@ struct residual : layer_base {
         else return Shortcut::template report<In, Strict>();
     }
 
-    template <class Policy, class T, class In, class Out>
-    static void forward(const T* params, const T* x, T* y, index_t n, T* ws) {
+    template <class T, class In, class Out, class Policy>
+    static void forward(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws) {
         static constexpr offsets_t off = offsets(In::value);
         using MC = typename Main::template chain<In>;
-        detail::run_chain<Policy, T, MC>(params, off.main, x, y, n, ws);
+        detail::run_chain<T, MC>(pol, params, off.main, x, y, n, ws);
         if constexpr (s == 0) {
-            Policy::add(y, x, n * Out::size);
+            pol.add(y, x, n * Out::size);
         } else {
             using SC = typename Shortcut::template chain<In>;
             T* tmp = ws;
-            detail::run_chain<Policy, T, SC>(params, off.shortcut, x, tmp, n, ws + n * Out::size);
-            Policy::add(y, tmp, n * Out::size);
+            detail::run_chain<T, SC>(pol, params, off.shortcut, x, tmp, n, ws + n * Out::size);
+            pol.add(y, tmp, n * Out::size);
         }
     }
 };

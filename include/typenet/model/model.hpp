@@ -298,6 +298,11 @@ class model : public detail::model_base<model<Net, Policy, T>, Net, T> {
 public:
     using policy_type = Policy;
     explicit model(std::uint64_t seed = 0) : params_(Net::param_count) { this->initialize(seed); }
+    // A policy object that carries state (a GPU context) can be given explicitly.
+    explicit model(Policy policy, std::uint64_t seed = 0) : policy_(std::move(policy)), params_(Net::param_count) {
+        this->initialize(seed);
+    }
+    Policy& policy() { return policy_; }
 
     // Direct access to the flat parameter vector (host policies): get_weights() order, concatenated.
     std::span<T> parameters()
@@ -320,13 +325,14 @@ private:
         if (n <= 0) return;
         reserve(n);
         if constexpr (Net::valid)
-            detail::run_chain<Policy, T, typename Net::chain>(params_.data(), Net::plan.param_offset, x, y, n, arena_.data());
+            detail::run_chain<T, typename Net::chain>(policy_, params_.data(), Net::plan.param_offset, x, y, n, arena_.data());
     }
     void read_params(T* host) const { params_.download(host, Net::param_count); }
     void write_params(const T* host) { params_.upload(host, Net::param_count); }
     void read_block(T* host, index_t at, index_t n) const { params_.download(host, n, at); }
     void write_block(const T* host, index_t at, index_t n) { params_.upload(host, n, at); }
 
+    Policy policy_{};
     typename Policy::template buffer<T> params_;
     typename Policy::template buffer<T> arena_;
 };
@@ -352,7 +358,8 @@ private:
         if constexpr (Net::valid)
             for (index_t i = 0; i < n; i += MaxBatch) {
                 const index_t k = std::min(MaxBatch, n - i);
-                detail::run_chain<cpu, T, typename Net::chain>(params_.data(), Net::plan.param_offset,
+                cpu pol;
+                detail::run_chain<T, typename Net::chain>(pol, params_.data(), Net::plan.param_offset,
                                                                x + i * Net::input_shape_t::size,
                                                                y + i * Net::output_shape_t::size, k, arena_.data());
             }
