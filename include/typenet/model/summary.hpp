@@ -2,6 +2,8 @@
 // parameter counts, and the Total / Trainable / Non-trainable footer with memory sizes.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -64,23 +66,39 @@ inline std::string pad_right(std::string s, std::size_t w) {
 inline std::string pad_left(std::string s, std::size_t w) {
     return s.size() < w ? std::string(w - s.size(), ' ') + s : s;
 }
-}  // namespace detail
 
 // Print Net's summary in Keras 3's layout to any stream with operator<< for std::string.
+// Greedy word wrap, as Keras' (rich) table cells do; a word longer than the width is cut.
+inline std::vector<std::string> wrap(const std::string& text, std::size_t width) {
+    std::vector<std::string> lines;
+    std::string cur;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t j = text.find(' ', i);
+        if (j == std::string::npos) j = text.size();
+        std::string word = text.substr(i, j - i);
+        i = j + 1;
+        while (word.size() > width) {
+            if (!cur.empty()) lines.push_back(cur), cur.clear();
+            lines.push_back(word.substr(0, width));
+            word = word.substr(width);
+        }
+        if (cur.empty()) cur = word;
+        else if (cur.size() + 1 + word.size() <= width) cur += " " + word;
+        else lines.push_back(cur), cur = word;
+    }
+    if (!cur.empty() || lines.empty()) lines.push_back(cur);
+    return lines;
+}
+}  // namespace detail
+
+// Print Net's summary in Keras 3's layout (88 columns; long names wrap inside their cell) to any
+// stream with operator<< for std::string.
 template <class Net, class Os>
 void print_summary(Os& os, std::string_view model_name = "sequential", int bytes_per_param = 4) {
     constexpr auto& rows = Net::summary_rows;
+    constexpr std::size_t w0 = 36, w1 = 27, w2 = 15;  // Keras' default widths for a sequential model
     const auto names = detail::keras_names(rows);
-    std::vector<std::string> c0, c1, c2;
-    std::size_t w0 = 36, w1 = 27, w2 = 15;  // Keras' default widths for an 88-column table
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        c0.push_back(names[i] + " (" + rows[i].keras_class + ")");
-        c1.push_back(detail::shape_text(rows[i].output));
-        c2.push_back(detail::with_commas(rows[i].params));
-        w0 = std::max(w0, c0.back().size());
-        w1 = std::max(w1, c1.back().size());
-        w2 = std::max(w2, c2.back().size());
-    }
     auto line = [&](const char* l, const char* fill, const char* mid, const char* r) {
         return std::string(l) + detail::repeat(fill, w0 + 2) + mid + detail::repeat(fill, w1 + 2) + mid +
                detail::repeat(fill, w2 + 2) + r + "\n";
@@ -92,8 +110,14 @@ void print_summary(Os& os, std::string_view model_name = "sequential", int bytes
     out += line("┡", "━", "╇", "┩");
     for (std::size_t i = 0; i < rows.size(); ++i) {
         if (i > 0) out += line("├", "─", "┼", "┤");
-        out += "│ " + detail::pad_right(c0[i], w0) + " │ " + detail::pad_right(c1[i], w1) + " │ " +
-               detail::pad_left(c2[i], w2) + " │\n";
+        const auto c0 = detail::wrap(names[i] + " (" + rows[i].keras_class + ")", w0);
+        const auto c1 = detail::wrap(detail::shape_text(rows[i].output), w1);
+        const auto c2 = detail::wrap(detail::with_commas(rows[i].params), w2);
+        const std::size_t h = std::max({c0.size(), c1.size(), c2.size()});
+        for (std::size_t k = 0; k < h; ++k)
+            out += "│ " + detail::pad_right(k < c0.size() ? c0[k] : "", w0) + " │ " +
+                   detail::pad_right(k < c1.size() ? c1[k] : "", w1) + " │ " +
+                   detail::pad_left(k < c2.size() ? c2[k] : "", w2) + " │\n";
     }
     out += line("└", "─", "┴", "┘");
     auto total = [&](const char* what, index_t n) {
