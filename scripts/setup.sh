@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what typenet's build, tests and demo need on Debian 12, only the packages that are missing.
+# Needs root (or sudo) when something is missing. CUDA is optional: it is used from /usr/local/cuda
+# when present (the CUDA tests then compile and link, and report SKIPPED without a GPU).
+set -euo pipefail
+
+packages=(cmake make g++ clang doctest-dev zlib1g-dev)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "typenet setup: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# nvcc is not on PATH on every machine that has CUDA.
+if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
+    export PATH="/usr/local/cuda/bin:$PATH"
+fi
