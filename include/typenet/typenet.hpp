@@ -1,4 +1,4 @@
-// typenet: the umbrella header -- networks as C++ types, CPU inference, numpy weight files.
+// typenet: the umbrella header -- networks as C++ types, CPU inference and training, numpy weight files.
 // The CUDA policy is opt-in: #include <typenet/cuda.hpp> (needs nvcc).
 #pragma once
 
@@ -9,6 +9,7 @@
 #include "core/shape.hpp"
 #include "core/status.hpp"
 #include "core/tensor.hpp"
+#include "core/train_context.hpp"
 #include "layers/activation.hpp"
 #include "layers/conv.hpp"
 #include "layers/dense.hpp"
@@ -22,6 +23,15 @@
 #include "model/model.hpp"
 #include "model/sequential.hpp"
 #include "model/summary.hpp"
+#include "model/training.hpp"
 #include "backend/cpu/policy.hpp"
 #include "io/npy.hpp"
 #include "io/npz.hpp"
+#include "train/callbacks.hpp"
+#include "train/confusion.hpp"
+#include "train/history.hpp"
+#include "train/loss.hpp"
+#include "train/metrics.hpp"
+#include "train/model.hpp"
+#include "train/optimizer.hpp"
+#include "train/progress.hpp"

@@ -125,4 +125,33 @@ struct clamp {
     TYPENET_HD T operator()(T x) const { return x < T(lo) ? T(lo) : (x > T(hi) ? T(hi) : x); }
 };
 
+// ---- activation derivatives, from the activation's OUTPUT y and the incoming gradient dy ----------
+// (every activation here is invertible enough for that, so the pre-activation need not be kept).
+struct relu_grad {
+    static constexpr int cost = 1;
+    template <class T>
+    TYPENET_HD T operator()(T y, T dy) const { return y > T(0) ? dy : T(0); }
+};
+struct leaky_relu_grad {  // slope > 0 keeps the sign, so y > 0 <=> x > 0
+    static constexpr int cost = 1;
+    double alpha = 0.3;
+    template <class T>
+    TYPENET_HD T operator()(T y, T dy) const { return y > T(0) ? dy : T(alpha) * dy; }
+};
+struct sigmoid_grad {
+    static constexpr int cost = 3;
+    template <class T>
+    TYPENET_HD T operator()(T y, T dy) const { return dy * y * (T(1) - y); }
+};
+struct tanh_grad {
+    static constexpr int cost = 3;
+    template <class T>
+    TYPENET_HD T operator()(T y, T dy) const { return dy * (T(1) - y * y); }
+};
+struct identity_grad {
+    static constexpr int cost = 0;
+    template <class T>
+    TYPENET_HD T operator()(T, T dy) const { return dy; }
+};
+
 }  // namespace typenet::fn

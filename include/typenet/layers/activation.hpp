@@ -31,17 +31,22 @@ inline constexpr char leaky_class[] = "LeakyReLU";
 }  // namespace detail
 
 // Keras' ReLU layer (the relu option of dense/conv2d applies the same function).
+// Each activation names its function (functor) and its derivative in terms of the output (gradient).
 struct relu : detail::elementwise_activation<fn::relu, detail::relu_name, detail::relu_class> {
     static constexpr fn::relu functor() { return {}; }
+    static constexpr fn::relu_grad gradient() { return {}; }
 };
 struct sigmoid : detail::elementwise_activation<fn::sigmoid, detail::activation_name, detail::activation_class> {
     static constexpr fn::sigmoid functor() { return {}; }
+    static constexpr fn::sigmoid_grad gradient() { return {}; }
 };
 struct tanh : detail::elementwise_activation<fn::tanh, detail::activation_name, detail::activation_class> {
     static constexpr fn::tanh functor() { return {}; }
+    static constexpr fn::tanh_grad gradient() { return {}; }
 };
 struct linear : detail::elementwise_activation<fn::identity, detail::activation_name, detail::activation_class> {
     static constexpr fn::identity functor() { return {}; }
+    static constexpr fn::identity_grad gradient() { return {}; }
 };
 
 // LeakyReLU with slope N/D; Keras' default is 0.3 (PyTorch's is 0.01).
@@ -49,6 +54,7 @@ template <index_t N = 3, index_t D = 10>
 struct leaky_relu : detail::elementwise_activation<fn::leaky_relu, detail::leaky_name, detail::leaky_class> {
     static constexpr double slope = double(N) / double(D);
     static constexpr fn::leaky_relu functor() { return {slope}; }
+    static constexpr fn::leaky_relu_grad gradient() { return {slope}; }
     static constexpr verdict check(dims, check_options = {}) {
         if (D <= 0 || N < 0) return {problem::invalid_layer_argument};
         return {};

@@ -19,6 +19,8 @@ struct dropout : layer_base {
         return {};
     }
     static constexpr dims output(dims in) { return in; }
+    // Training keeps the mask (0 or 1 / (1 - rate) per element).
+    static constexpr index_t train_state(dims in) { return in.size(); }
 };
 
 }  // namespace typenet

@@ -68,6 +68,10 @@ struct layer_base {
     static constexpr index_t flops(dims) { return 0; }
     static constexpr index_t workspace(dims) { return 0; }  // per-sample scratch elements
     static constexpr int row_count = 1;
+    // Training: what the layer's mathematics must keep from its forward pass for its backward
+    // pass, beyond its input and output -- per sample, and per batch (fixed).
+    static constexpr index_t train_state(dims) { return 0; }
+    static constexpr index_t train_state_fixed(dims) { return 0; }
 };
 
 template <class L>

@@ -47,6 +47,10 @@ struct batch_norm : layer_base {
         out[3] = {"moving_variance", c, false};
     }
     static constexpr index_t flops(dims in) { return 2 * in.size(); }
+    // Training keeps the normalised input x^ (per sample) and the batch mean and 1/sqrt(var + eps)
+    // (per channel, per batch).
+    static constexpr index_t train_state(dims in) { return in.size(); }
+    static constexpr index_t train_state_fixed(dims in) { return 2 * in.back(); }
 };
 
 }  // namespace typenet

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "chain.hpp"
+#include "training.hpp"
 
 namespace typenet {
 
@@ -44,6 +45,29 @@ struct path : layer_base {
     static void forward(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws) {
         using C = chain<In>;
         detail::run_chain<T, C>(pol, params, C::plan.param_offset, x, y, n, ws);
+    }
+
+    // ---- training: the inner chain's saved data is this layer's state --------------------------
+    static constexpr index_t train_saved(dims in) { return detail::train_plan_of<Ls...>::make(in).saved(); }
+    static constexpr index_t train_saved_fixed(dims in) { return detail::train_plan_of<Ls...>::make(in).fixed(); }
+    static constexpr index_t train_scratch(dims in) {
+        return detail::train_plan_of<Ls...>::make(in).backward_scratch();
+    }
+
+    template <class T, class In, class Out, class Policy>
+    static void train_forward(Policy& pol, T* params, const T* x, T* y, index_t n, T* state, T* fixed,
+                              const train_context& ctx) {
+        using C = chain<In>;
+        const detail::train_memory<T> mem{state, fixed, nullptr};
+        const T* out = detail::train_forward_chain<T, C>(pol, params, C::plan.param_offset, x, n, mem, ctx);
+        pol.copy(y, out, n * Out::size);
+    }
+    template <class T, class In, class Out, class Policy>
+    static void backward(Policy& pol, const T* params, T* grads, const T* x, const T*, T* dy, T* dx, index_t n,
+                         const T* state, const T* fixed, T* scratch, const train_context& ctx) {
+        using C = chain<In>;
+        const detail::train_memory<T> mem{const_cast<T*>(state), const_cast<T*>(fixed), scratch};
+        detail::backward_chain<T, C>(pol, params, grads, C::plan.param_offset, x, dy, dx, n, mem, ctx, false);
     }
 };
 
@@ -180,14 +204,82 @@ struct residual : layer_base {
             pol.add(y, tmp, n * Out::size);
         }
     }
+
+    // ---- training: both branches' saved data; backward sums the branches' input gradients -------
+    static constexpr index_t train_saved(dims in) { return Main::train_saved(in) + Shortcut::train_saved(in); }
+    static constexpr index_t train_saved_fixed(dims in) {
+        return Main::train_saved_fixed(in) + Shortcut::train_saved_fixed(in);
+    }
+    // A copy of dy (the main branch overwrites its own), the shortcut's input gradient, then
+    // whichever branch needs more.
+    static constexpr index_t train_scratch(dims in) {
+        return output(in).size() + in.size() + detail::max_of(Main::train_scratch(in), Shortcut::train_scratch(in));
+    }
+
+    template <class T, class In, class Out, class Policy>
+    static void train_forward(Policy& pol, T* params, const T* x, T* y, index_t n, T* state, T* fixed,
+                              const train_context& ctx) {
+        static constexpr offsets_t off = offsets(In::value);
+        using MC = typename Main::template chain<In>;
+        using SC = typename Shortcut::template chain<In>;
+        const detail::train_memory<T> mm{state, fixed, nullptr};
+        const detail::train_memory<T> ms{state + n * Main::train_saved(In::value), fixed + Main::train_saved_fixed(In::value),
+                                         nullptr};
+        const T* a = detail::train_forward_chain<T, MC>(pol, params, off.main, x, n, mm, ctx);
+        const T* b = detail::train_forward_chain<T, SC>(pol, params, off.shortcut, x, n, ms, ctx);
+        pol.add(y, a, b, n * Out::size);
+    }
+    template <class T, class In, class Out, class Policy>
+    static void backward(Policy& pol, const T* params, T* grads, const T* x, const T*, T* dy, T* dx, index_t n,
+                         const T* state, const T* fixed, T* scratch, const train_context& ctx) {
+        static constexpr offsets_t off = offsets(In::value);
+        using MC = typename Main::template chain<In>;
+        using SC = typename Shortcut::template chain<In>;
+        T* dy_copy = scratch;
+        T* dx_short = scratch + n * Out::size;
+        T* rest = dx_short + n * In::size;
+        pol.copy(dy_copy, dy, n * Out::size);
+        T* st = const_cast<T*>(state);
+        T* fx = const_cast<T*>(fixed);
+        const detail::train_memory<T> mm{st, fx, rest};
+        const detail::train_memory<T> ms{st + n * Main::train_saved(In::value), fx + Main::train_saved_fixed(In::value), rest};
+        detail::backward_chain<T, MC>(pol, params, grads, off.main, x, dy, dx, n, mm, ctx, false);
+        if constexpr (s == 0) {
+            if (dx) pol.add(dx, dy_copy, n * In::size);
+        } else {
+            detail::backward_chain<T, SC>(pol, params, grads, off.shortcut, x, dy_copy, dx ? dx_short : nullptr, n, ms,
+                                          ctx, false);
+            if (dx) pol.add(dx, dx_short, n * In::size);
+        }
+    }
 };
 
 // A sub-network whose parameters are frozen: counted as non-trainable and never updated.
+// In training it behaves as at inference (batch_norm uses its moving statistics, dropout is off),
+// as Keras does for a model with trainable = False, and only passes gradients through.
 template <class... Ls>
 struct frozen : path<Ls...> {
     static constexpr void blocks(dims in, param_block* out) {
         path<Ls...>::blocks(in, out);
         for (int i = 0; i < path<Ls...>::block_count; ++i) out[i].trainable = false;
+    }
+    static constexpr train_context frozen_context(const train_context& ctx) {
+        train_context c = ctx;
+        c.training = false;
+        c.param_grads = false;
+        return c;
+    }
+    template <class T, class In, class Out, class Policy>
+    static void train_forward(Policy& pol, T* params, const T* x, T* y, index_t n, T* state, T* fixed,
+                              const train_context& ctx) {
+        path<Ls...>::template train_forward<T, In, Out>(pol, params, x, y, n, state, fixed, frozen_context(ctx));
+    }
+    template <class T, class In, class Out, class Policy>
+    static void backward(Policy& pol, const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
+                         const T* state, const T* fixed, T* scratch, const train_context& ctx) {
+        if (!dx) return;  // nothing to train inside, and no one needs the input gradient
+        path<Ls...>::template backward<T, In, Out>(pol, params, grads, x, y, dy, dx, n, state, fixed, scratch,
+                                                   frozen_context(ctx));
     }
 };
 

@@ -17,8 +17,10 @@
 #include "../backend/cpu/policy.hpp"
 #include "../core/status.hpp"
 #include "../core/tensor.hpp"
+#include "../core/train_context.hpp"
 #include "../io/npz.hpp"
 #include "sequential.hpp"
+#include "training.hpp"
 #include "summary.hpp"
 
 namespace typenet {
@@ -288,18 +290,19 @@ private:
 
 }  // namespace detail
 
-// A network on a policy, parameters owned on the heap (or device, for GPU policies).
+// A network on a policy, parameters owned on the heap (or device, for GPU policies): inference,
+// weights, and the primitives training is built from (train/model.hpp adds compile / fit on top).
 template <network Net, class Policy = cpu, class T = float>
-class model : public detail::model_base<model<Net, Policy, T>, Net, T> {
+class basic_model : public detail::model_base<basic_model<Net, Policy, T>, Net, T> {
     static_assert(std::is_floating_point_v<T>, "typenet::model<Net, Policy, T>: T must be float or double");
-    using base = detail::model_base<model<Net, Policy, T>, Net, T>;
+    using base = detail::model_base<basic_model<Net, Policy, T>, Net, T>;
     friend base;
 
 public:
     using policy_type = Policy;
-    explicit model(std::uint64_t seed = 0) : params_(Net::param_count) { this->initialize(seed); }
+    explicit basic_model(std::uint64_t seed = 0) : params_(Net::param_count) { this->initialize(seed); }
     // A policy object that carries state (a GPU context) can be given explicitly.
-    explicit model(Policy policy, std::uint64_t seed = 0) : policy_(std::move(policy)), params_(Net::param_count) {
+    explicit basic_model(Policy policy, std::uint64_t seed = 0) : policy_(std::move(policy)), params_(Net::param_count) {
         this->initialize(seed);
     }
     Policy& policy() { return policy_; }
@@ -320,7 +323,48 @@ public:
     // batches up to that size then allocates nothing.
     void reserve(index_t n) { arena_.resize(n * Net::arena_elems); }
 
+    // ---- training primitives ------------------------------------------------------------------------
+    using train_plan_t = detail::train_plan<typename Net::chain>;
+
+    // Sizes the training memory for batches of up to n samples (no allocation afterwards).
+    void reserve_training(index_t n) {
+        constexpr auto& tp = train_plan_t::value;
+        train_.resize(n * (tp.saved() + tp.backward_scratch()) + tp.fixed());
+        grads_.resize(Net::param_count);
+        dy_.resize(n * Net::output_shape_t::size);
+    }
+    // Training forward pass on x (n samples, policy memory); returns the output (policy memory,
+    // valid until the next call). Keeps what backward() needs.
+    const T* train_forward(const T* x, index_t n, const train_context& ctx) {
+        reserve_training(n);
+        if constexpr (Net::valid)
+            return detail::train_forward_chain<T, typename Net::chain>(policy_, params_.data(), Net::plan.param_offset, x,
+                                                                      n, memory(n), ctx);
+        else
+            return x;
+    }
+    // The loss gradient w.r.t. the output goes here (n samples) before backward().
+    T* output_gradient() { return dy_.data(); }
+    // Backward pass after train_forward on the same x: fills gradients().
+    void backward(const T* x, index_t n, const train_context& ctx) {
+        if constexpr (Net::valid)
+            detail::backward_chain<T, typename Net::chain>(policy_, params_.data(), grads_.data(), Net::plan.param_offset,
+                                                          x, dy_.data(), nullptr, n, memory(n), ctx, true);
+    }
+    std::span<T> gradients()
+        requires Policy::host_memory
+    {
+        return {grads_.data(), std::size_t(Net::param_count)};
+    }
+    T* parameter_data() { return params_.data(); }
+    T* gradient_data() { return grads_.data(); }
+
 private:
+    detail::train_memory<T> memory(index_t n) {
+        constexpr auto& tp = train_plan_t::value;
+        T* base_ptr = train_.data();
+        return {base_ptr, base_ptr + n * tp.saved(), base_ptr + n * tp.saved() + tp.fixed()};
+    }
     void run(const T* x, T* y, index_t n) {
         if (n <= 0) return;
         reserve(n);
@@ -335,6 +379,7 @@ private:
     Policy policy_{};
     typename Policy::template buffer<T> params_;
     typename Policy::template buffer<T> arena_;
+    typename Policy::template buffer<T> train_, grads_, dy_;
 };
 
 // Everything inside the object: parameters and the activation arena for MaxBatch samples (larger
@@ -372,12 +417,6 @@ private:
     std::array<T, std::size_t(Net::param_count)> params_{};
     std::array<T, std::size_t(Net::arena_elems * MaxBatch)> arena_{};
 };
-
-// Convenience: auto m = make_model<cnn>();
-template <network Net, class Policy = cpu, class T = float>
-model<Net, Policy, T> make_model(std::uint64_t seed = 0) {
-    return model<Net, Policy, T>(seed);
-}
 
 // Print a network type's summary without building a model.
 template <network Net, class Os>

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "../../core/expr.hpp"
+#include "backward.hpp"
 #include "kernels.hpp"
 
 namespace typenet {
@@ -65,6 +66,55 @@ struct cpu {
         }
     }
 
+    // Training-mode forward pass: like forward, but batch_norm uses (and updates) batch
+    // statistics and dropout draws its mask; `state` / `fixed` hold what backward needs.
+    template <class L, class In, class Out, class T>
+    void train_forward(T* params, const T* x, T* y, index_t n, T* state, T* fixed, const train_context& ctx) {
+        using cat = typename L::category;
+        if constexpr (std::is_same_v<cat, batch_norm_tag>)
+            cpu_detail::batch_norm_train_forward<L, In>(params, x, y, n, state, fixed, ctx);
+        else if constexpr (std::is_same_v<cat, dropout_tag>)
+            cpu_detail::dropout_train_forward<L, In>(x, y, n, state, ctx);
+        else
+            forward<L, In, Out>(static_cast<const T*>(params), x, y, n, static_cast<T*>(nullptr));
+    }
+
+    // Backward pass of one leaf layer (see backend/cpu/backward.hpp for the arguments).
+    template <class L, class In, class Out, class T>
+    void backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n, const T* state,
+                  const T* fixed, const train_context& ctx, bool last) {
+        using cat = typename L::category;
+        constexpr index_t count_in = In::size;
+        if constexpr (std::is_same_v<cat, dense_tag>) {
+            cpu_detail::dense_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last);
+        } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
+            cpu_detail::conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last);
+        } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
+            if (dx) cpu_detail::pool2d_backward<L, In, Out>(x, dy, dx, n);
+        } else if constexpr (std::is_same_v<cat, global_pool2d_tag>) {
+            if (dx) cpu_detail::global_pool2d_backward<L, In>(x, dy, dx, n);
+        } else if constexpr (std::is_same_v<cat, batch_norm_tag>) {
+            cpu_detail::batch_norm_backward<L, In>(params, grads, dy, dx, n, state, fixed, ctx);
+        } else if constexpr (std::is_same_v<cat, activation_tag>) {
+            if (dx) {
+                copy(dx, dy, n * count_in);
+                cpu_detail::activation_backward<L>(y, dx, n, count_in, ctx, last);
+            }
+        } else if constexpr (std::is_same_v<cat, softmax_tag>) {
+            if (dx) {
+                copy(dx, dy, n * count_in);
+                cpu_detail::activation_backward<softmax>(y, dx, n * count_in / In::value.back(), In::value.back(), ctx, last);
+            }
+        } else if constexpr (std::is_same_v<cat, dropout_tag>) {
+            if (dx)
+                for (index_t i = 0; i < n * count_in; ++i) dx[i] = dy[i] * state[i];
+        } else if constexpr (std::is_same_v<cat, reshape_tag>) {
+            if (dx) copy(dx, dy, n * count_in);
+        } else {
+            static_assert(sizeof(L) == 0, "typenet::cpu: no backward kernel for this layer category");
+        }
+    }
+
     template <class T>
     static void copy(T* y, const T* x, index_t count) {
         if (count > 0 && y != x) std::memmove(y, x, std::size_t(count) * sizeof(T));
@@ -72,6 +122,16 @@ struct cpu {
     template <class T>
     static void add(T* y, const T* x, index_t count) {  // y += x
         for (index_t i = 0; i < count; ++i) y[i] += x[i];
+    }
+    template <class T>
+    static void add(T* y, const T* a, const T* b, index_t count) {  // y = a + b
+        for (index_t i = 0; i < count; ++i) y[i] = a[i] + b[i];
+    }
+    // Apply f(a[i], b[i], ...) to every element of several arrays in one pass: an optimizer's
+    // whole update (weights, gradient, moments) is one loop. f takes its arguments by reference.
+    template <class F, class... P>
+    static void zip(F f, index_t count, P*... arrays) {
+        for (index_t i = 0; i < count; ++i) f(arrays[i]...);
     }
     // Evaluate an expression tree into y in one loop.
     template <class T, class E>

@@ -229,6 +229,12 @@ struct cuda {
         const leaf<const T, shape<1>> a{{}, y, count}, b{{}, x, count};
         assign(y, count, a + b);
     }
+    // y = a + b (one fused pass; y may be a or b).
+    template <class T>
+    void add(T* y, const T* a, const T* b, index_t count) {
+        const leaf<const T, shape<1>> la{{}, a, count}, lb{{}, b, count};
+        assign(y, count, la + lb);
+    }
     // Evaluate an expression tree (whose leaves point to device memory) into y: one kernel.
     template <class T, class E>
     void assign(T* y, index_t count, const E& e) {

@@ -1,0 +1,416 @@
+// model: the Keras workflow on a network type -- compile(optimizer, loss, metrics), fit with
+// validation, callbacks and a progress display, evaluate, batched predict, train_on_batch, and the
+// whole training state (weights, optimizer moments, iteration, epoch, random stream) saved to npz.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../core/diagnostics.hpp"
+#include "../core/train_context.hpp"
+#include "../model/model.hpp"
+#include "callbacks.hpp"
+#include "history.hpp"
+#include "loss.hpp"
+#include "metrics.hpp"
+#include "optimizer.hpp"
+#include "progress.hpp"
+
+namespace typenet {
+
+namespace diag {
+template <class Expected, class Got>
+struct label_shape_mismatch {
+    // fit / evaluate got targets whose per-sample shape is not the network's output shape
+    // (one-hot targets need shape<classes>; class indices go in a std::vector<std::int32_t>).
+    static_assert(reported<Expected, Got>,
+                  "typenet: target (label) shape does not match the network output; see "
+                  "label_shape_mismatch<expected<shape>, got<shape>>");
+    static constexpr bool value = false;
+};
+}  // namespace diag
+
+struct evaluation {
+    double loss = 0;
+    double accuracy = std::numeric_limits<double>::quiet_NaN();  // NaN when not compiled with accuracy
+};
+
+namespace detail {
+template <class L>
+constexpr output_activation output_activation_of() {
+    if constexpr (std::is_same_v<L, softmax>) return output_activation::softmax;
+    else if constexpr (std::is_same_v<L, sigmoid>) return output_activation::sigmoid;
+    else if constexpr (requires { typename L::activation; }) return output_activation_of<typename L::activation>();
+    else return output_activation::other;
+}
+}  // namespace detail
+
+template <network Net, class Policy = cpu, class T = float>
+class model : public basic_model<Net, Policy, T> {
+    using base = basic_model<Net, Policy, T>;
+
+public:
+    using input_shape_t = typename Net::input_shape_t;
+    using output_shape_t = typename Net::output_shape_t;
+    static constexpr index_t out_size = output_shape_t::size;
+    using labels = std::vector<std::int32_t>;
+
+    using base::base;
+
+    // ---- compile ---------------------------------------------------------------------------------
+    void compile(optimizer opt, loss l, metrics::accuracy_t) { compile(opt, l, true); }
+    void compile(optimizer opt, loss l, metrics::none_t = {}) { compile(opt, l, false); }
+    double learning_rate() const { return lr_; }
+    void set_learning_rate(double lr) { lr_ = lr; }
+    std::int64_t iterations() const { return iterations_; }
+
+    // ---- fit ---------------------------------------------------------------------------------------
+    // Validation data: one-hot (or value) targets, or class indices.
+    struct validation_data {
+        const batch<T, input_shape_t>* x = nullptr;
+        const batch<T, output_shape_t>* y = nullptr;
+        const labels* y_labels = nullptr;
+        validation_data() = default;
+        validation_data(const batch<T, input_shape_t>& vx, const batch<T, output_shape_t>& vy) : x(&vx), y(&vy) {}
+        validation_data(const batch<T, input_shape_t>& vx, const labels& vy) : x(&vx), y_labels(&vy) {}
+    };
+    struct fit_options {
+        int epochs = 1;
+        index_t batch_size = 32;
+        bool shuffle = true;
+        double validation_split = 0;     // the last fraction of x (before shuffling), as Keras
+        validation_data validation{};    // or explicit validation data
+        std::vector<callback*> callbacks{};
+        int verbose = 1;                 // 0 silent, 1 progress bar (one line per epoch if not a terminal), 2 one line
+        std::uint64_t seed = 0;          // shuffling, dropout, augmentation
+        int initial_epoch = 0;           // resume: continue numbering (and schedules) from here
+        // Applied to each training batch (n samples, in place) before the forward pass:
+        // on-the-fly augmentation, training data only (see train/augment.hpp).
+        std::function<void(tensor_view<T, input_shape_t>, std::mt19937_64&)> augment{};
+        std::FILE* out = stdout;
+    };
+
+    history fit(const batch<T, input_shape_t>& x, const batch<T, output_shape_t>& y, fit_options o = {}) {
+        TYPENET_ASSERT(x.samples() == y.samples(), "typenet::fit: x and y hold different numbers of samples");
+        return fit_impl(x, y.data(), false, o);
+    }
+    history fit(const batch<T, input_shape_t>& x, const labels& y, fit_options o = {}) {
+        TYPENET_ASSERT(x.samples() == index_t(y.size()), "typenet::fit: x and labels hold different numbers of samples");
+        std::vector<T> t = targets_from_labels(y);
+        return fit_impl(x, t.data(), sparse_targets(), o);
+    }
+    template <class XS, class YS>
+    history fit(const batch<T, XS>&, const batch<T, YS>&, fit_options = {}) {
+        static_assert(diag::check_v<std::is_same_v<XS, input_shape_t>,
+                                    diag::input_shape_mismatch<expected<input_shape_t>, got<XS>>>);
+        static_assert(diag::check_v<std::is_same_v<YS, output_shape_t>,
+                                    diag::label_shape_mismatch<expected<output_shape_t>, got<YS>>>);
+        return {};
+    }
+
+    // ---- evaluate / predict ---------------------------------------------------------------------------
+    evaluation evaluate(const batch<T, input_shape_t>& x, const batch<T, output_shape_t>& y, index_t batch_size = 32) {
+        return evaluate_impl(x, y.data(), false, batch_size);
+    }
+    evaluation evaluate(const batch<T, input_shape_t>& x, const labels& y, index_t batch_size = 32) {
+        std::vector<T> t = targets_from_labels(y);
+        return evaluate_impl(x, t.data(), sparse_targets(), batch_size);
+    }
+    template <class XS, class YS>
+    evaluation evaluate(const batch<T, XS>&, const batch<T, YS>&, index_t = 32) {
+        static_assert(diag::check_v<std::is_same_v<XS, input_shape_t>,
+                                    diag::input_shape_mismatch<expected<input_shape_t>, got<XS>>>);
+        static_assert(diag::check_v<std::is_same_v<YS, output_shape_t>,
+                                    diag::label_shape_mismatch<expected<output_shape_t>, got<YS>>>);
+        return {};
+    }
+    using base::predict;
+    // Batched prediction, batch_size samples at a time (bounded activation memory).
+    batch<T, output_shape_t> predict(const batch<T, input_shape_t>& x, index_t batch_size) {
+        batch<T, output_shape_t> y(x.samples());
+        for (index_t i = 0; i < x.samples(); i += batch_size) {
+            const index_t k = std::min(batch_size, x.samples() - i);
+            this->forward(tensor_view<const T, input_shape_t>(x.data() + i * input_shape_t::size, k),
+                          tensor_view<T, output_shape_t>(y.data() + i * out_size, k));
+        }
+        return y;
+    }
+
+    // ---- one step -----------------------------------------------------------------------------------
+    // One optimizer step on n samples (x: n inputs; t: n targets -- one-hot/values, or class
+    // indices as numbers for the sparse loss). Returns the batch loss. Allocates nothing once the
+    // training memory is sized for n (reserve_training).
+    double train_on_batch(const T* x, const T* t, index_t n, index_t* correct = nullptr) {
+        static_assert(Policy::host_memory, "typenet: training runs on host policies (cpu) in this version");
+        TYPENET_ASSERT(compiled_, "typenet: call compile() before training");
+        train_context ctx{true, true, false, &rng_};
+        const T* y = this->train_forward(x, n, ctx);
+        bool fused = false;
+        const double l = detail::loss_and_gradient(loss_, y, t, this->output_gradient(), n, out_size, out_act, &fused);
+        if (correct) *correct = detail::count_correct(y, t, n, out_size, sparse_targets());
+        ctx.logits_grad = fused;
+        this->backward(x, n, ctx);
+        update();
+        return l;
+    }
+
+    // ---- training state ------------------------------------------------------------------------------
+    // Weights, optimizer slots, iteration count, next epoch, learning rate and random stream, so a
+    // resumed fit continues exactly as an uninterrupted one would.
+    status save_training_state(const std::filesystem::path& p) const {
+        std::vector<io::npy_array> a;
+        const auto w = this->get_weights();
+        for (std::size_t i = 0; i < w.size(); ++i)
+            a.push_back(io::make_npy<T>("arr_" + std::to_string(i),
+                                        std::vector<std::int64_t>(w[i].shape.begin(), w[i].shape.end()), w[i].values.data()));
+        a.push_back(io::make_npy<T>("optimizer_slots", {std::int64_t(slots_.size())}, slots_.data()));
+        const double scalars[3] = {double(iterations_), double(epoch_), lr_};
+        a.push_back(io::make_npy<double>("state", {3}, scalars));
+        std::ostringstream rs;
+        rs << rng_;
+        const std::string r = rs.str();
+        io::npy_array rng;
+        rng.name = "rng";
+        rng.descr = "|u1";
+        rng.shape = {std::int64_t(r.size())};
+        rng.data.assign(r.begin(), r.end());
+        a.push_back(std::move(rng));
+        return io::write_npz(p, a);
+    }
+    status load_training_state(const std::filesystem::path& p) {
+        std::vector<io::npy_array> a;
+        if (status s = io::read_npz(p, a); !s) return s;
+        const std::size_t k = this->weight_count;
+        if (a.size() != k + 3 || a[k].name != "optimizer_slots" || a[k + 1].name != "state" || a[k + 2].name != "rng")
+            return status::error(p.string() + ": not a typenet training state for this network (expected " +
+                                 std::to_string(k) + " weight arrays, optimizer_slots, state, rng); model unchanged");
+        std::vector<T> slots;
+        std::vector<double> scalars;
+        if (status s = a[k].template to_vector<T>(slots); !s) return status::error(p.string() + ": " + s.message());
+        if (status s = a[k + 1].template to_vector<double>(scalars); !s || scalars.size() != 3)
+            return status::error(p.string() + ": bad 'state' array");
+        if (slots.size() != slots_.size())
+            return status::error(p.string() + ": optimizer slots hold " + std::to_string(slots.size()) +
+                                 " values, the compiled optimizer needs " + std::to_string(slots_.size()) +
+                                 " (compile with the same optimizer first); model unchanged");
+        std::mt19937_64 rng;
+        std::istringstream rs(std::string(a[k + 2].data.begin(), a[k + 2].data.end()));
+        rs >> rng;
+        if (rs.fail()) return status::error(p.string() + ": bad 'rng' array");
+        a.resize(k);
+        if (status s = this->set_weights_from(a, p.string()); !s) return s;
+        slots_ = std::move(slots);
+        iterations_ = std::int64_t(scalars[0]);
+        epoch_ = int(scalars[1]);
+        lr_ = scalars[2];
+        rng_ = rng;
+        return {};
+    }
+    // Epochs completed by fit so far (where a resumed fit starts).
+    int epoch() const { return epoch_; }
+    void seed(std::uint64_t s) { rng_.seed(s); }
+
+private:
+    static constexpr output_activation out_act =
+        detail::output_activation_of<typename Net::template layer_type<Net::layer_count - 1>>();
+
+    void compile(optimizer opt, loss l, bool accuracy) {
+        opt_ = opt;
+        loss_ = l;
+        accuracy_ = accuracy;
+        lr_ = detail::optimizer_learning_rate(opt);
+        iterations_ = 0;
+        epoch_ = 0;
+        slots_.assign(std::size_t(detail::optimizer_slots(opt)) * std::size_t(Net::param_count), T(0));
+        compiled_ = true;
+    }
+    bool sparse_targets() const { return detail::is_sparse(loss_); }
+
+    // Class indices -> the loss's targets: indices (sparse loss), 0/1 values (one output), or one-hot.
+    std::vector<T> targets_from_labels(const labels& y) const {
+        if (sparse_targets() || out_size == 1) return std::vector<T>(y.begin(), y.end());
+        std::vector<T> t(y.size() * std::size_t(out_size), T(0));
+        for (std::size_t i = 0; i < y.size(); ++i) {
+            TYPENET_ASSERT(y[i] >= 0 && y[i] < out_size, "typenet: class index out of range for the output");
+            if (y[i] >= 0 && y[i] < out_size) t[i * std::size_t(out_size) + std::size_t(y[i])] = T(1);
+        }
+        return t;
+    }
+    index_t target_width(bool sparse) const { return sparse ? 1 : out_size; }
+
+    // One optimizer step over every trainable parameter array.
+    void update() {
+        T* w = this->parameter_data();
+        const T* g = this->gradient_data();
+        const int nslots = detail::optimizer_slots(opt_);
+        T* s0 = nslots > 0 ? slots_.data() : nullptr;
+        T* s1 = nslots > 1 ? slots_.data() + Net::param_count : nullptr;
+        for (std::size_t i = 0; i < Net::param_blocks.size(); ++i) {
+            if (!Net::param_blocks[i].trainable) continue;
+            const index_t at = Net::block_offsets[i], count = Net::block_offsets[i + 1] - at;
+            detail::apply_update(this->policy(), opt_, w + at, g + at, s0 ? s0 + at : nullptr, s1 ? s1 + at : nullptr,
+                                 count, iterations_, lr_);
+        }
+        ++iterations_;
+    }
+
+    evaluation evaluate_impl(const batch<T, input_shape_t>& x, const T* t, bool sparse, index_t batch_size) {
+        return evaluate_range(x.data(), t, x.samples(), sparse, batch_size);
+    }
+    evaluation evaluate_range(const T* x, const T* t, index_t n, bool sparse, index_t batch_size) {
+        evaluation e;
+        if (n == 0) return e;
+        eval_out_.resize(std::size_t(std::min(batch_size, n) * out_size));
+        double total = 0;
+        index_t correct = 0;
+        const index_t tw = target_width(sparse);
+        for (index_t i = 0; i < n; i += batch_size) {
+            const index_t k = std::min(batch_size, n - i);
+            this->forward(tensor_view<const T, input_shape_t>(x + i * input_shape_t::size, k),
+                          tensor_view<T, output_shape_t>(eval_out_.data(), k));
+            bool fused = false;
+            total += double(k) * detail::loss_and_gradient<T>(loss_, eval_out_.data(), t + i * tw, nullptr, k, out_size,
+                                                               out_act, &fused);
+            correct += detail::count_correct(eval_out_.data(), t + i * tw, k, out_size, sparse);
+        }
+        e.loss = total / double(n);
+        if (accuracy_) e.accuracy = double(correct) / double(n);
+        return e;
+    }
+
+    history fit_impl(const batch<T, input_shape_t>& x, const T* t, bool sparse, fit_options& o) {
+        static_assert(Policy::host_memory, "typenet: training runs on host policies (cpu) in this version");
+        TYPENET_ASSERT(compiled_, "typenet: call compile() before fit()");
+        history h;
+        const index_t tw = target_width(sparse);
+        // Validation: explicit data, or the last fraction of x.
+        index_t n = x.samples();
+        const T* vx = nullptr;
+        const T* vt = nullptr;
+        index_t vn = 0;
+        std::vector<T> vtargets;
+        if (o.validation.x) {
+            vx = o.validation.x->data();
+            vn = o.validation.x->samples();
+            if (o.validation.y) vt = o.validation.y->data();
+            else {
+                vtargets = targets_from_labels(*o.validation.y_labels);
+                vt = vtargets.data();
+            }
+        } else if (o.validation_split > 0) {
+            vn = index_t(double(n) * o.validation_split);
+            n -= vn;
+            vx = x.data() + n * input_shape_t::size;
+            vt = t + n * tw;
+        }
+        if (o.seed != 0 || o.initial_epoch == 0) rng_.seed(o.seed ? o.seed : 0x7970656e6574ull);  // "typenet"
+        const index_t bs = std::max<index_t>(1, std::min(o.batch_size, std::max<index_t>(n, 1)));
+        this->reserve_training(bs);
+        std::vector<index_t> order(static_cast<std::size_t>(n));
+        for (index_t i = 0; i < n; ++i) order[std::size_t(i)] = i;
+        batch<T, input_shape_t> xb(bs);
+        std::vector<T> tb(std::size_t(bs * tw));
+
+        training_control ctl;
+        ctl.learning_rate = lr_;
+        ctl.logs = &h;
+        ctl.save_weights = [this](const std::filesystem::path& p) { return this->save_npz(p); };
+        ctl.snapshot = [this](std::vector<double>& v) {
+            const T* w = this->parameter_data();
+            v.assign(w, w + Net::param_count);
+        };
+        ctl.restore = [this](const std::vector<double>& v) {
+            T* w = this->parameter_data();
+            for (index_t i = 0; i < Net::param_count; ++i) w[i] = T(v[std::size_t(i)]);
+        };
+        progress bar(o.out, o.verbose);
+        for (callback* c : o.callbacks) c->on_train_begin(ctl);
+
+        const index_t steps = (n + bs - 1) / bs;
+        const int first = o.initial_epoch;
+        for (int epoch = first; epoch < o.epochs && !ctl.stop_training; ++epoch) {
+            const auto t0 = std::chrono::steady_clock::now();
+            for (callback* c : o.callbacks) c->on_epoch_begin(epoch, ctl);
+            lr_ = ctl.learning_rate;
+            if (o.shuffle)
+                for (index_t i = n - 1; i > 0; --i) {  // Fisher-Yates with 53-bit uniforms (portable)
+                    const index_t j = index_t(double(rng_() >> 11) * 0x1.0p-53 * double(i + 1));
+                    std::swap(order[std::size_t(i)], order[std::size_t(j)]);
+                }
+            bar.begin_epoch(epoch, o.epochs, steps);
+            double loss_sum = 0;
+            index_t correct = 0, seen = 0;
+            progress::metrics m;
+            for (index_t s = 0; s < steps && !ctl.stop_training; ++s) {
+                const index_t k = std::min(bs, n - s * bs);
+                for (index_t r = 0; r < k; ++r) {  // gather the batch
+                    const index_t src = order[std::size_t(s * bs + r)];
+                    std::copy(x.data() + src * input_shape_t::size, x.data() + (src + 1) * input_shape_t::size,
+                              xb.data() + r * input_shape_t::size);
+                    std::copy(t + src * tw, t + (src + 1) * tw, tb.data() + r * tw);
+                }
+                if (o.augment) o.augment(tensor_view<T, input_shape_t>(xb.data(), k), rng_);
+                index_t c = 0;
+                const double l = train_on_batch(xb.data(), tb.data(), k, &c);
+                loss_sum += l * double(k);
+                correct += c;
+                seen += k;
+                m.clear();
+                m.add("loss", loss_sum / double(seen));
+                if (accuracy_) m.add("accuracy", double(correct) / double(seen));
+                bar.step(s + 1, m);
+                for (callback* cb : o.callbacks) cb->on_batch_end(s, l, ctl);
+            }
+            h.append("loss", seen ? loss_sum / double(seen) : std::numeric_limits<double>::quiet_NaN());
+            if (accuracy_) h.append("accuracy", seen ? double(correct) / double(seen) : 0.0);
+            if (vn > 0) {
+                const evaluation ev = evaluate_range(vx, vt, vn, sparse, bs);
+                h.append("val_loss", ev.loss);
+                if (accuracy_) h.append("val_accuracy", ev.accuracy);
+                m.add("val_loss", ev.loss);
+                if (accuracy_) m.add("val_accuracy", ev.accuracy);
+            }
+            h.append("learning_rate", lr_);
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            h.append("seconds", secs);
+            bar.end_epoch(m, secs);
+            epoch_ = epoch + 1;
+            ctl.learning_rate = lr_;
+            for (callback* c : o.callbacks) c->on_epoch_end(epoch, ctl);
+            lr_ = ctl.learning_rate;
+            if (o.verbose > 0)
+                for (const auto& msg : ctl.messages) std::fprintf(o.out, "%s\n", msg.c_str());
+            ctl.messages.clear();
+        }
+        for (callback* c : o.callbacks) c->on_train_end(ctl);
+        return h;
+    }
+
+    optimizer opt_{};
+    loss loss_{};
+    bool accuracy_ = false, compiled_ = false;
+    double lr_ = 0;
+    std::int64_t iterations_ = 0;
+    int epoch_ = 0;
+    std::vector<T> slots_;
+    std::vector<T> eval_out_;
+    std::mt19937_64 rng_{0x7970656e6574ull};
+};
+
+// Convenience: auto m = make_model<cnn>();
+template <network Net, class Policy = cpu, class T = float>
+model<Net, Policy, T> make_model(std::uint64_t seed = 0) {
+    return model<Net, Policy, T>(seed);
+}
+
+}  // namespace typenet
