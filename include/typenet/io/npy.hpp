@@ -659,21 +659,27 @@ npy_array make_npy(std::string name, std::vector<std::int64_t> shape, const T* d
         (count > 0 && data == nullptr))
         return a;  // invalid: empty data, rejected by check_array when written
     a.data.resize(static_cast<std::size_t>(bytes));
-    unsigned char* p = a.data.data();
-    for (std::int64_t i = 0; i < count; ++i, p += sizeof(T)) {
-        if constexpr (std::is_same_v<T, float>)
-            detail::store_le(p, std::bit_cast<std::uint32_t>(data[i]), 4);
-        else if constexpr (std::is_same_v<T, double>)
-            detail::store_le(p, std::bit_cast<std::uint64_t>(data[i]), 8);
-        else
-            detail::store_le(p, static_cast<std::uint64_t>(data[i]), sizeof(T));
+    if (bytes == 0) return a;
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(a.data.data(), data, static_cast<std::size_t>(bytes));  // already little-endian
+    } else {
+        unsigned char* p = a.data.data();
+        for (std::int64_t i = 0; i < count; ++i, p += sizeof(T)) {
+            if constexpr (std::is_same_v<T, float>)
+                detail::store_le(p, std::bit_cast<std::uint32_t>(data[i]), 4);
+            else if constexpr (std::is_same_v<T, double>)
+                detail::store_le(p, std::bit_cast<std::uint64_t>(data[i]), 8);
+            else
+                detail::store_le(p, static_cast<std::uint64_t>(data[i]), sizeof(T));
+        }
     }
     return a;
 }
 
 inline status parse_npy(const unsigned char* bytes, std::size_t n, npy_array& out) {
     if (bytes == nullptr && n != 0) return status::error("no data");
-    if (n < 8 || std::memcmp(bytes, detail::npy_magic, 6) != 0) return status::error("not a .npy file (bad magic)");
+    if (n < 6 || std::memcmp(bytes, detail::npy_magic, 6) != 0) return status::error("not a .npy file (bad magic)");
+    if (n < 8) return status::error("truncated .npy header");
     const unsigned major = bytes[6], minor = bytes[7];
     if ((major != 1 && major != 2 && major != 3) || minor != 0)
         return status::error("unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor));
