@@ -16,6 +16,27 @@ namespace typenet::cpu_detail {
 
 // dy <- dy * f'(.) for the layer's activation, computed from the output y. Softmax: the
 // Jacobian-vector product per row, y * (dy - sum(dy * y)), unless the loss already did it.
+// y[i] += a * x[i]: restrict-qualified so the compiler vectorises it.
+template <class T>
+TYPENET_INLINE void axpy(T* TYPENET_RESTRICT y, const T* TYPENET_RESTRICT x, T a, index_t n) {
+    for (index_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+// sum(a[i] * b[i]) with 16 independent partial sums: without -ffast-math a compiler must add in
+// order, one lane at a time; separate lanes let it use whole vector registers (measured on M2's
+// training step: the scalar reductions took 88% of the time).
+template <class T>
+TYPENET_INLINE T dot(const T* TYPENET_RESTRICT a, const T* TYPENET_RESTRICT b, index_t n) {
+    constexpr index_t lanes = 16;
+    T acc[lanes] = {};
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes)
+        for (index_t l = 0; l < lanes; ++l) acc[l] += a[i + l] * b[i + l];
+    T s = 0;
+    for (; i < n; ++i) s += a[i] * b[i];
+    for (index_t l = 0; l < lanes; ++l) s += acc[l];
+    return s;
+}
+
 // When the loss differentiated through the output's softmax or sigmoid (ctx.logits_grad, last
 // layer only), dy already is the gradient w.r.t. the logits.
 template <class Act, class T>
@@ -53,8 +74,7 @@ void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T*
             for (index_t k = 0; k < K; ++k) {
                 const T a = xr[k];
                 if (a == T(0)) continue;  // relu inputs are often zero
-                T* row = dw + k * U;
-                for (index_t j = 0; j < U; ++j) row[j] += a * dz[j];
+                axpy(dw + k * U, dz, a, U);
             }
         }
         if constexpr (L::has_bias) {
@@ -68,64 +88,156 @@ void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T*
         for (index_t r = 0; r < n; ++r) {
             const T* dz = dy + r * U;
             T* dxr = dx + r * K;
-            for (index_t k = 0; k < K; ++k) {
-                const T* wk = w + k * U;
-                T s = 0;
-                for (index_t j = 0; j < U; ++j) s += wk[j] * dz[j];
-                dxr[k] = s;
-            }
+            for (index_t k = 0; k < K; ++k) dxr[k] = dot(w + k * U, dz, U);
         }
     }
 }
 
 // ---- conv2d --------------------------------------------------------------------------------------
+// Per kernel tap (ky, kx), both gradients are small matrix products over the output pixels whose
+// window uses that tap:
+//   dW[tap] (C, F) += x_tap^T (C, P) . dz (P, F)     -- register tile: CB input channels x F
+//   dx_tap  (P, C) += dz (P, F) . W[tap]^T (F, C)     -- register tile: 4 pixels x CB channels
+// so each loaded value feeds several FMAs (a per-pixel dot product loop ran at ~5 GFLOP/s).
+template <index_t CB, index_t FB, class T>
+void conv_dw_tile(T* TYPENET_RESTRICT dw, const T* TYPENET_RESTRICT x, const T* TYPENET_RESTRICT dz,
+                  const index_t* TYPENET_RESTRICT xoff, const index_t* TYPENET_RESTRICT zoff, index_t count,
+                  index_t c0, index_t f0, index_t F) {
+#if TYPENET_VECTOR_EXTENSIONS
+    if constexpr (FB % simd<T>::width == 0) {
+        using V = typename simd<T>::type;
+        constexpr index_t NV = FB / simd<T>::width, VW = simd<T>::width;
+        V acc[CB][NV] = {};
+        for (index_t p = 0; p < count; ++p) {
+            const T* xr = x + xoff[p] + c0;
+            const T* zr = dz + zoff[p] + f0;
+            V zv[NV];
+            for (index_t j = 0; j < NV; ++j) zv[j] = simd<T>::load(zr + j * VW);
+            for (index_t c = 0; c < CB; ++c)
+                for (index_t j = 0; j < NV; ++j) acc[c][j] += xr[c] * zv[j];
+        }
+        for (index_t c = 0; c < CB; ++c)
+            for (index_t j = 0; j < NV; ++j) {
+                T* d = dw + (c0 + c) * F + f0 + j * VW;
+                simd<T>::store(d, simd<T>::load(d) + acc[c][j]);
+            }
+        return;
+    }
+#endif
+    T acc[CB][FB] = {};
+    for (index_t p = 0; p < count; ++p) {
+        const T* xr = x + xoff[p] + c0;
+        const T* zr = dz + zoff[p] + f0;
+        for (index_t c = 0; c < CB; ++c) {
+            const T a = xr[c];
+            for (index_t f = 0; f < FB; ++f) acc[c][f] += a * zr[f];
+        }
+    }
+    for (index_t c = 0; c < CB; ++c)
+        for (index_t f = 0; f < FB; ++f) dw[(c0 + c) * F + f0 + f] += acc[c][f];
+}
+
+template <index_t PX, index_t CB, class T>
+void conv_dx_tile(T* TYPENET_RESTRICT dx, const T* TYPENET_RESTRICT wt, const T* TYPENET_RESTRICT dz,
+                  const index_t* TYPENET_RESTRICT xoff, const index_t* TYPENET_RESTRICT zoff, index_t c0, index_t C,
+                  index_t F) {
+#if TYPENET_VECTOR_EXTENSIONS
+    if constexpr (CB % simd<T>::width == 0) {
+        using V = typename simd<T>::type;
+        constexpr index_t NV = CB / simd<T>::width, VW = simd<T>::width;
+        V acc[PX][NV] = {};
+        for (index_t f = 0; f < F; ++f) {
+            V wv[NV];
+            for (index_t j = 0; j < NV; ++j) wv[j] = simd<T>::load(wt + f * C + c0 + j * VW);
+            for (index_t p = 0; p < PX; ++p) {
+                const T a = dz[zoff[p] + f];
+                for (index_t j = 0; j < NV; ++j) acc[p][j] += a * wv[j];
+            }
+        }
+        for (index_t p = 0; p < PX; ++p)
+            for (index_t j = 0; j < NV; ++j) {
+                T* d = dx + xoff[p] + c0 + j * VW;
+                simd<T>::store(d, simd<T>::load(d) + acc[p][j]);
+            }
+        return;
+    }
+#endif
+    T acc[PX][CB] = {};
+    for (index_t f = 0; f < F; ++f) {
+        const T* wr = wt + f * C + c0;
+        for (index_t p = 0; p < PX; ++p) {
+            const T a = dz[zoff[p] + f];
+            for (index_t c = 0; c < CB; ++c) acc[p][c] += a * wr[c];
+        }
+    }
+    for (index_t p = 0; p < PX; ++p)
+        for (index_t c = 0; c < CB; ++c) dx[xoff[p] + c0 + c] += acc[p][c];
+}
+
+// Channel block for the dW tile: up to 4 input channels (C is often 1 or 3 in a first layer).
+constexpr index_t input_channel_block(index_t c) {
+    for (index_t b : {4, 3, 2})
+        if (c % b == 0) return b;
+    return 1;
+}
+
 template <class L, class In, class Out, class T>
 void conv2d_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
-                     const train_context& ctx, bool last) {
+                     const train_context& ctx, bool last, T* wt, index_t* offsets) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
     constexpr index_t KH = L::kh, KW = L::kw, SH = L::sh, SW = L::sw;
     constexpr index_t PT = pad_before(H, KH, SH, L::pad), PL = pad_before(W, KW, SW, L::pad);
+    constexpr index_t FB = channel_block(F), CB = input_channel_block(C), CBX = channel_block(C);
     activation_backward<typename L::activation>(y, dy, n * OH * OW, F, ctx, last);
     const T* w = params;
     T* dw = grads;
     if (ctx.param_grads) {
         std::fill(dw, dw + KH * KW * C * F, T(0));
-        if constexpr (L::has_bias) std::fill(dw + KH * KW * C * F, dw + KH * KW * C * F + F, T(0));
+        if constexpr (L::has_bias) {
+            T* db = dw + KH * KW * C * F;
+            std::fill(db, db + F, T(0));
+            for (index_t p = 0; p < n * OH * OW; ++p) axpy(db, dy + p * F, T(1), F);
+        }
     }
     if (dx) std::fill(dx, dx + n * H * W * C, T(0));
-    for (index_t s = 0; s < n; ++s) {
-        const T* xs = x + s * H * W * C;
-        T* dxs = dx ? dx + s * H * W * C : nullptr;
-        for (index_t oy = 0; oy < OH; ++oy)
-            for (index_t ox = 0; ox < OW; ++ox) {
-                const T* dz = dy + ((s * OH + oy) * OW + ox) * F;
-                if (ctx.param_grads && L::has_bias) {
-                    T* db = dw + KH * KW * C * F;
-                    for (index_t f = 0; f < F; ++f) db[f] += dz[f];
-                }
-                const index_t iy0 = oy * SH - PT, ix0 = ox * SW - PL;
-                for (index_t ky = std::max<index_t>(0, -iy0); ky < std::min<index_t>(KH, H - iy0); ++ky)
-                    for (index_t kx = std::max<index_t>(0, -ix0); kx < std::min<index_t>(KW, W - ix0); ++kx) {
-                        const index_t pix = (iy0 + ky) * W + (ix0 + kx);
-                        const T* xp = xs + pix * C;
-                        const index_t tap = (ky * KW + kx) * C * F;
-                        for (index_t c = 0; c < C; ++c) {
-                            if (ctx.param_grads) {
-                                const T a = xp[c];
-                                T* dwc = dw + tap + c * F;
-                                for (index_t f = 0; f < F; ++f) dwc[f] += a * dz[f];
-                            }
-                            if (dxs) {
-                                const T* wc = w + tap + c * F;
-                                T acc = 0;
-                                for (index_t f = 0; f < F; ++f) acc += wc[f] * dz[f];
-                                dxs[pix * C + c] += acc;
-                            }
-                        }
+    index_t* xoff = offsets;                 // input offsets of the pixels using this tap
+    index_t* zoff = offsets + n * OH * OW;   // and of their output gradients
+    for (index_t ky = 0; ky < KH; ++ky)
+        for (index_t kx = 0; kx < KW; ++kx) {
+            index_t count = 0;
+            for (index_t s = 0; s < n; ++s)
+                for (index_t oy = 0; oy < OH; ++oy) {
+                    const index_t iy = oy * SH - PT + ky;
+                    if (iy < 0 || iy >= H) continue;
+                    for (index_t ox = 0; ox < OW; ++ox) {
+                        const index_t ix = ox * SW - PL + kx;
+                        if (ix < 0 || ix >= W) continue;
+                        xoff[count] = ((s * H + iy) * W + ix) * C;
+                        zoff[count] = ((s * OH + oy) * OW + ox) * F;
+                        ++count;
                     }
+                }
+            const index_t tap = (ky * KW + kx) * C * F;
+            if (ctx.param_grads)
+                for (index_t c0 = 0; c0 < C; c0 += CB)
+                    for (index_t f0 = 0; f0 < F; f0 += FB) conv_dw_tile<CB, FB>(dw + tap, x, dy, xoff, zoff, count, c0, f0, F);
+            if (dx) {
+                for (index_t f = 0; f < F; ++f)  // W[tap]^T: (F, C)
+                    for (index_t c = 0; c < C; ++c) wt[f * C + c] = w[tap + c * F + f];
+                index_t p = 0;
+                for (; p + 4 <= count; p += 4)
+                    for (index_t c0 = 0; c0 < C; c0 += CBX) conv_dx_tile<4, CBX>(dx, wt, dy, xoff + p, zoff + p, c0, C, F);
+                for (; p < count; ++p)
+                    for (index_t c0 = 0; c0 < C; c0 += CBX) conv_dx_tile<1, CBX>(dx, wt, dy, xoff + p, zoff + p, c0, C, F);
             }
-    }
+        }
+}
+
+// Scratch the conv backward pass needs: the transposed tap (F * C) and two offset lists.
+template <class L, class In, class Out>
+constexpr index_t conv2d_backward_scratch_bytes(index_t n, std::size_t elem) {
+    return index_t(elem) * L::filters * In::extents[2] + 2 * n * Out::extents[0] * Out::extents[1] * index_t(sizeof(index_t));
 }
 
 // ---- pooling -------------------------------------------------------------------------------------

@@ -88,7 +88,10 @@ struct cpu {
         if constexpr (std::is_same_v<cat, dense_tag>) {
             cpu_detail::dense_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last);
         } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
-            cpu_detail::conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last);
+            unsigned char* mem = scratch(cpu_detail::conv2d_backward_scratch_bytes<L, In, Out>(n, sizeof(T)));
+            T* wt = reinterpret_cast<T*>(mem);
+            index_t* offsets = reinterpret_cast<index_t*>(mem + sizeof(T) * ((L::filters * In::extents[2] + 1) & ~index_t(1)));
+            cpu_detail::conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, wt, offsets);
         } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
             if (dx) cpu_detail::pool2d_backward<L, In, Out>(x, dy, dx, n);
         } else if constexpr (std::is_same_v<cat, global_pool2d_tag>) {
@@ -115,6 +118,17 @@ struct cpu {
         }
     }
 
+    // Kernel scratch owned by the policy object: grows to the largest request, then is reused
+    // (no allocation per training step after the first).
+    unsigned char* scratch(index_t bytes) {
+        bytes += 2 * index_t(sizeof(index_t));  // room for the offsets' alignment
+        if (bytes > scratch_size_) {
+            scratch_.reset(new unsigned char[std::size_t(bytes)]);
+            scratch_size_ = bytes;
+        }
+        return scratch_.get();
+    }
+
     template <class T>
     static void copy(T* y, const T* x, index_t count) {
         if (count > 0 && y != x) std::memmove(y, x, std::size_t(count) * sizeof(T));
@@ -138,6 +152,10 @@ struct cpu {
     static void assign(T* y, index_t count, const E& e) {
         evaluate_into(y, count, e);
     }
+
+private:
+    std::unique_ptr<unsigned char[]> scratch_;
+    index_t scratch_size_ = 0;
 };
 
 }  // namespace typenet
