@@ -54,7 +54,10 @@ double loss_and_gradient(const loss& which, const T* y, const T* t, T* grad, ind
                          output_activation out, bool* logits_grad) {
     *logits_grad = false;
     if (n == 0) return 0.0;
-    const double eps = keras_epsilon;
+    // Keras clips in the model's precision: in float32, 1 - 1e-7 is 0.99999988 (log(1 - p) at the
+    // bound is -15.94, not -16.12), so the bounds are rounded to T.
+    const double eps = double(T(keras_epsilon));
+    const double one_minus_eps = double(T(1.0 - keras_epsilon));
     const double inv_n = 1.0 / double(n);
     double total = 0;
     auto target = [&](index_t r, index_t j, bool sparse) -> double {
@@ -89,13 +92,24 @@ double loss_and_gradient(const loss& which, const T* y, const T* t, T* grad, ind
                 if (grad)
                     for (index_t j = 0; j < k; ++j)
                         grad[r * k + j] = T((double(yr[j]) * tsum - target(r, j, sparse)) * inv_n);
+            } else if (sparse) {  // Keras: c = clip(p, eps, 1 - eps); L = -log c_y + log sum(c)
+                double s = 0;
+                for (index_t j = 0; j < k; ++j) s += std::clamp(double(yr[j]), eps, one_minus_eps);
+                const index_t label = index_t(t[r]);
+                total += -std::log(std::clamp(double(yr[label]), eps, one_minus_eps)) + std::log(s);
+                if (grad)
+                    for (index_t j = 0; j < k; ++j) {
+                        const double p = yr[j];
+                        const bool unclipped = p == std::clamp(p, eps, one_minus_eps);
+                        grad[r * k + j] = T(unclipped ? ((j == label ? -1.0 / p : 0.0) + 1.0 / s) * inv_n : 0.0);
+                    }
             } else {  // Keras: q = clip(p / sum(p), eps, 1 - eps); L = -sum(t log q); no gradient where clipped
                 double s = 0;
                 for (index_t j = 0; j < k; ++j) s += double(yr[j]);
                 double tu = 0;  // sum of t over unclipped entries
                 for (index_t j = 0; j < k; ++j) {
                     const double q = double(yr[j]) / s;
-                    const double qc = std::clamp(q, eps, 1 - eps);
+                    const double qc = std::clamp(q, eps, one_minus_eps);
                     const double tj = target(r, j, sparse);
                     total -= tj * std::log(qc);
                     if (q == qc) tu += tj;
@@ -103,7 +117,7 @@ double loss_and_gradient(const loss& which, const T* y, const T* t, T* grad, ind
                 if (grad)
                     for (index_t j = 0; j < k; ++j) {
                         const double q = double(yr[j]) / s;
-                        const bool unclipped = q == std::clamp(q, eps, 1 - eps);
+                        const bool unclipped = q == std::clamp(q, eps, one_minus_eps);
                         const double g = (unclipped ? -target(r, j, sparse) / double(yr[j]) : 0.0) + tu / s;
                         grad[r * k + j] = T(g * inv_n);
                     }
@@ -129,7 +143,7 @@ double loss_and_gradient(const loss& which, const T* y, const T* t, T* grad, ind
                         if (grad) grad[i] = T((1.0 / (1.0 + std::exp(-z)) - tv) * scale);
                     } else {
                         const double p = y[i];
-                        const double pc = std::clamp(p, eps, 1 - eps);
+                        const double pc = std::clamp(p, eps, one_minus_eps);
                         total -= (tv * std::log(pc) + (1 - tv) * std::log(1 - pc)) / double(k);
                         if (grad) {
                             if (fused) grad[i] = T((p - tv) * scale);
