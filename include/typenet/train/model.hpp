@@ -313,7 +313,9 @@ private:
             vx = x.data() + n * input_shape_t::size;
             vt = t + n * tw;
         }
-        if (o.seed != 0 || o.initial_epoch == 0) rng_.seed(o.seed ? o.seed : 0x7970656e6574ull);  // "typenet"
+        // A fresh fit seeds the random stream; a resumed one (initial_epoch > 0 after
+        // load_training_state) continues the stream it saved.
+        if (o.initial_epoch == 0) rng_.seed(o.seed ? o.seed : 0x7970656e6574ull);  // "typenet"
         const index_t bs = std::max<index_t>(1, std::min(o.batch_size, std::max<index_t>(n, 1)));
         this->reserve_training(bs);
         std::vector<index_t> order(static_cast<std::size_t>(n));
@@ -342,6 +344,7 @@ private:
             const auto t0 = std::chrono::steady_clock::now();
             for (callback* c : o.callbacks) c->on_epoch_begin(epoch, ctl);
             lr_ = ctl.learning_rate;
+            for (index_t i = 0; i < n; ++i) order[std::size_t(i)] = i;  // each epoch's order depends on the stream only
             if (o.shuffle)
                 for (index_t i = n - 1; i > 0; --i) {  // Fisher-Yates with 53-bit uniforms (portable)
                     const index_t j = index_t(double(rng_() >> 11) * 0x1.0p-53 * double(i + 1));
