@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# The main job: build typenet's seed-models demo and run it (summaries with Keras' numbers,
-# Keras weights loaded from numpy files, inference compared with Keras' outputs).
+# The main job: the Keras Fashion-MNIST CNN tutorial in C++ (M2 on Debian's dataset-fashion-mnist):
+# summary, 10 epochs with progress and validation, test accuracy, confusion matrix, curves in
+# build/demo/. TYPENET_DEMO=seed_models runs the inference demo instead (summaries, Keras weights).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/setup.sh"
 build="${TYPENET_BUILD_DIR:-$root/build}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTYPENET_BUILD_TESTS=OFF -DTYPENET_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" --target seed_models -j "$(nproc)"
-"$build/examples/seed_models"
+demo="${TYPENET_DEMO:-fashion_mnist_cnn}"
+cmake --build "$build" --target "$demo" -j "$(nproc)"
+if [ "$demo" = fashion_mnist_cnn ]; then
+    "$build/examples/fashion_mnist_cnn" --out "$build/demo"
+else
+    "$build/examples/$demo"
+fi

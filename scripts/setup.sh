@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what typenet's build, tests and demo need on Debian 12, only the packages that are missing.
+# Installs what typenet's build, tests and demo need on Debian 12, only the packages that are missing
+# (dataset-fashion-mnist is the training data of the examples; libstb-dev decodes image folders).
 # Needs root (or sudo) when something is missing. CUDA is optional: it is used from /usr/local/cuda
 # when present (the CUDA tests then compile and link, and report SKIPPED without a GPU).
 set -euo pipefail
 
-packages=(cmake make g++ clang doctest-dev zlib1g-dev)
+packages=(cmake make g++ clang doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -19,6 +20,7 @@
 #include "../core/diagnostics.hpp"
 #include "../core/train_context.hpp"
 #include "../model/model.hpp"
+#include "augment.hpp"
 #include "callbacks.hpp"
 #include "history.hpp"
 #include "loss.hpp"
@@ -94,8 +96,10 @@ public:
         int verbose = 1;                 // 0 silent, 1 progress bar (one line per epoch if not a terminal), 2 one line
         std::uint64_t seed = 0;          // shuffling, dropout, augmentation
         int initial_epoch = 0;           // resume: continue numbering (and schedules) from here
-        // Applied to each training batch (n samples, in place) before the forward pass:
-        // on-the-fly augmentation, training data only (see train/augment.hpp).
+        // On-the-fly augmentation of the training batches (never validation): random flips,
+        // shifts, rotation, zoom, shear, brightness, contrast -- see train/augment.hpp.
+        std::optional<data::augment_options> augmentation{};
+        // Or any transform of a training batch, in place, with fit's random stream.
         std::function<void(tensor_view<T, input_shape_t>, std::mt19937_64&)> augment{};
         std::FILE* out = stdout;
     };
@@ -320,7 +324,7 @@ private:
         this->reserve_training(bs);
         std::vector<index_t> order(static_cast<std::size_t>(n));
         for (index_t i = 0; i < n; ++i) order[std::size_t(i)] = i;
-        batch<T, input_shape_t> xb(bs);
+        batch<T, input_shape_t> xb(bs), xraw(o.augmentation ? bs : 0);
         std::vector<T> tb(std::size_t(bs * tw));
 
         training_control ctl;
@@ -356,12 +360,16 @@ private:
             progress::metrics m;
             for (index_t s = 0; s < steps && !ctl.stop_training; ++s) {
                 const index_t k = std::min(bs, n - s * bs);
+                T* gather = o.augmentation ? xraw.data() : xb.data();
                 for (index_t r = 0; r < k; ++r) {  // gather the batch
                     const index_t src = order[std::size_t(s * bs + r)];
                     std::copy(x.data() + src * input_shape_t::size, x.data() + (src + 1) * input_shape_t::size,
-                              xb.data() + r * input_shape_t::size);
+                              gather + r * input_shape_t::size);
                     std::copy(t + src * tw, t + (src + 1) * tw, tb.data() + r * tw);
                 }
+                if (o.augmentation)
+                    data::augment<T, input_shape_t>(tensor_view<const T, input_shape_t>(xraw.data(), k),
+                                                    tensor_view<T, input_shape_t>(xb.data(), k), *o.augmentation, rng_);
                 if (o.augment) o.augment(tensor_view<T, input_shape_t>(xb.data(), k), rng_);
                 index_t c = 0;
                 const double l = train_on_batch(xb.data(), tb.data(), k, &c);
