@@ -138,8 +138,9 @@ concept leaf_convertible = requires(const X& x) { x.as_leaf(); };
 template <class X>
 concept operand = expression<X> || leaf_convertible<std::remove_cvref_t<X>>;
 
+// Trees are built on the host (then copied to a kernel), so this is host-only.
 template <class X>
-TYPENET_HD constexpr auto as_node(const X& x) {
+constexpr auto as_node(const X& x) {
     if constexpr (expression<X>) return x;
     else return x.as_leaf();
 }
