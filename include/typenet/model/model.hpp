@@ -83,7 +83,9 @@ public:
     static constexpr index_t param_count = Net::param_count;
 
     // ---- inference -------------------------------------------------------------------------------
-    // x: n samples of the input shape -> y: n samples of the output shape (n may be 0).
+    // x: n samples of the input shape -> y: n samples of the output shape (n may be 0). The views
+    // point into the policy's memory: host memory for cpu, device memory for cuda. predict()
+    // takes host tensors with every policy (a device policy stages them through its buffers).
     template <class XS, class YS, class TX, class TY>
     void forward(tensor_view<TX, XS> x, tensor_view<TY, YS> y) {
         static_assert(diag::check_v<std::is_same_v<XS, input_shape_t>,
@@ -101,7 +103,7 @@ public:
         static_assert(diag::check_v<std::is_same_v<S, input_shape_t>,
                                     diag::input_shape_mismatch<expected<input_shape_t>, got<S>>>);
         tensor<T, output_shape_t> y;
-        if constexpr (std::is_same_v<S, input_shape_t>) self().run(x.data(), y.data(), 1);
+        if constexpr (std::is_same_v<S, input_shape_t>) self().run_host(x.data(), y.data(), 1);
         return y;
     }
     // A batch of n samples (run-time n, 0 allowed).
@@ -110,7 +112,7 @@ public:
         static_assert(diag::check_v<std::is_same_v<S, input_shape_t>,
                                     diag::input_shape_mismatch<expected<input_shape_t>, got<S>>>);
         batch<T, output_shape_t> y(x.samples());
-        if constexpr (std::is_same_v<S, input_shape_t>) self().run(x.data(), y.data(), x.samples());
+        if constexpr (std::is_same_v<S, input_shape_t>) self().run_host(x.data(), y.data(), x.samples());
         return y;
     }
     template <class S, class U>
@@ -118,7 +120,7 @@ public:
         static_assert(diag::check_v<std::is_same_v<S, input_shape_t>,
                                     diag::input_shape_mismatch<expected<input_shape_t>, got<S>>>);
         batch<T, output_shape_t> y(x.samples());
-        if constexpr (std::is_same_v<S, input_shape_t>) self().run(x.data(), y.data(), x.samples());
+        if constexpr (std::is_same_v<S, input_shape_t>) self().run_host(x.data(), y.data(), x.samples());
         return y;
     }
 
@@ -210,8 +212,18 @@ public:
     using weight_shape_t = TYPENET_SHAPE_OF(Net::param_blocks[block_index<I, P>()].shape);
 
     // Assign one parameter array from a typed tensor; a wrong shape is a compile error.
+    template <std::size_t I, std::size_t P>
+    static constexpr bool has_block() {
+        if constexpr (I < Net::layer_count)
+            return int(P) < detail::ops<typename Net::template layer_type<I>>::block_count();
+        else
+            return false;
+    }
     template <std::size_t I, std::size_t P, class S, class Tensor>
     void set_weight_checked(const Tensor& t) {
+        if constexpr (!has_block<I, P>()) {
+            (void)block_index<I, P>();  // reports no_such_layer_or_param, and nothing else
+        } else {
         using E = weight_shape_t<I, P>;
         static_assert(diag::check_v<std::is_same_v<S, E>,
                                     diag::weight_shape_mismatch<at_layer<index_t(I), typename Net::template layer_type<I>>,
@@ -219,6 +231,7 @@ public:
         if constexpr (std::is_same_v<S, E>) {
             constexpr std::size_t k = block_index<I, P>();
             self().write_block(t.data(), Net::block_offsets[k], E::size);
+        }
         }
     }
     template <std::size_t I, std::size_t P, class S>
@@ -371,6 +384,19 @@ private:
         if constexpr (Net::valid)
             detail::run_chain<T, typename Net::chain>(policy_, params_.data(), Net::plan.param_offset, x, y, n, arena_.data());
     }
+    // Host tensors in and out: device policies stage them through a buffer of their own.
+    void run_host(const T* x, T* y, index_t n) {
+        if constexpr (Policy::host_memory) {
+            run(x, y, n);
+        } else {
+            if (n <= 0) return;
+            constexpr index_t in = Net::input_shape_t::size, out = Net::output_shape_t::size;
+            io_.resize(n * (in + out));
+            io_.upload(x, n * in);
+            run(io_.data(), io_.data() + n * in, n);
+            io_.download(y, n * out, n * in);  // download synchronises: the forward pass has finished
+        }
+    }
     void read_params(T* host) const { params_.download(host, Net::param_count); }
     void write_params(const T* host) { params_.upload(host, Net::param_count); }
     void read_block(T* host, index_t at, index_t n) const { params_.download(host, n, at); }
@@ -380,6 +406,7 @@ private:
     typename Policy::template buffer<T> params_;
     typename Policy::template buffer<T> arena_;
     typename Policy::template buffer<T> train_, grads_, dy_;
+    typename Policy::template buffer<T> io_;
 };
 
 // Everything inside the object: parameters and the activation arena for MaxBatch samples (larger
@@ -409,6 +436,7 @@ private:
                                                                y + i * Net::output_shape_t::size, k, arena_.data());
             }
     }
+    void run_host(const T* x, T* y, index_t n) { run(x, y, n); }
     void read_params(T* host) const { std::copy(params_.begin(), params_.end(), host); }
     void write_params(const T* host) { std::copy(host, host + params_.size(), params_.begin()); }
     void read_block(T* host, index_t at, index_t n) const { std::copy(params_.data() + at, params_.data() + at + n, host); }
