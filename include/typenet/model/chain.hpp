@@ -73,7 +73,9 @@ struct ops {
 
 private:
     static constexpr index_t count(dims in, bool only_trainable) {
-        if constexpr (!layer<L> || L::block_count == 0) {
+        if constexpr (!layer<L>) {
+            return 0;
+        } else if constexpr (L::block_count == 0) {
             return 0;
         } else {
             param_block b[L::block_count]{};

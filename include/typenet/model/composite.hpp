@@ -83,9 +83,18 @@ inline constexpr bool is_path_v<path<Ls...>> = true;
 // Parameters and summary rows come in Keras' order for the same functional graph: layers sorted by
 // depth from the block's output, main path first at equal depth (Keras' get_weights() order).
 template <class Main, class Shortcut = identity>
-struct residual : layer_base {
+struct residual : layer_base {  // branches that are not path<...>: only the error, no body to cascade from
     static_assert(is_path_v<Main> && is_path_v<Shortcut>,
                   "typenet::residual<Main, Shortcut>: both branches must be path<layers...> (or identity)");
+    static constexpr const char* name = "residual";
+    static constexpr const char* keras_class = "Residual";
+    static constexpr verdict check(dims, check_options = {}) { return {}; }
+    static constexpr dims output(dims in) { return in; }
+};
+template <class... M, class... Sc>
+struct residual<path<M...>, path<Sc...>> : layer_base {
+    using Main = path<M...>;
+    using Shortcut = path<Sc...>;
     using category = path_tag;
     static constexpr bool is_composite = true;
     static constexpr const char* name = "residual";

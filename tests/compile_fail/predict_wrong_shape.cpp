@@ -1,0 +1,21 @@
+// predict() on a 28x28 image for a network whose input is 28x28x1.
+//
+// expect: diag::input_shape_mismatch<expected<shape<28, 28, 1>>, got<shape<28, 28>>>
+// first-error: static.assert.* failed.*typenet: tensor shape does not match the network input
+// max-errors: 2  (the network itself is valid: only the diagnostic and the static_assert that echoes it)
+#include <typenet/typenet.hpp>
+namespace tn = typenet;
+
+using net = tn::sequential<tn::input<28, 28, 1>, tn::conv2d<8, tn::kernel<3, 3>, tn::relu>, tn::flatten,
+                           tn::dense<10, tn::softmax>>;
+
+int main() {
+    auto m = tn::make_model<net>();
+#ifdef TYPENET_FAIL
+    tn::tensor<float, tn::shape<28, 28>> image;
+#else
+    tn::tensor<float, tn::shape<28, 28, 1>> image;
+#endif
+    auto y = m.predict(image);
+    (void)y;
+}

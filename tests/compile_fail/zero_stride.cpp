@@ -1,0 +1,19 @@
+// strides<0>: a convolution that would never move.
+//
+// expect: diag::zero_or_negative_stride<at_layer<0, conv2d<8, kernel<3(, 3)?>, strides<0(, 0)?>>>>
+// first-error: static.assert.* failed.*typenet: strides must be > 0
+#include <typenet/typenet.hpp>
+namespace tn = typenet;
+
+#ifdef TYPENET_FAIL
+using net = tn::sequential<tn::input<28, 28, 1>, tn::conv2d<8, tn::kernel<3, 3>, tn::strides<0>>, tn::flatten,
+                           tn::dense<10>>;
+#else
+using net = tn::sequential<tn::input<28, 28, 1>, tn::conv2d<8, tn::kernel<3, 3>, tn::strides<1>>, tn::flatten,
+                           tn::dense<10>>;
+#endif
+
+int main() {
+    auto m = tn::make_model<net>();
+    (void)m;
+}
