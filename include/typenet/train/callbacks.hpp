@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../core/config.hpp"
 #include "../core/status.hpp"
 #include "history.hpp"
 

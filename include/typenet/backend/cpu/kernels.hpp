@@ -104,8 +104,11 @@ struct conv_geometry {
 
 // Accumulators as explicit vectors (GCC/clang vector extensions) so they stay in registers:
 // with plain arrays g++ 12 kept the 4 x 32 tile in memory (M2 inference: 10 GFLOP/s).
-#if defined(__GNUC__) || defined(__clang__)
+// Only with AVX: passing 32-byte vectors by value without it changes the ABI (g++ -Wpsabi).
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__AVX__)
 #define TYPENET_VECTOR_EXTENSIONS 1
+#else
+#define TYPENET_VECTOR_EXTENSIONS 0
 template <class T>
 struct simd {
     static constexpr index_t width = 32 / index_t(sizeof(T));  // 256-bit vectors
