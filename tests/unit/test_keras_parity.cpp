@@ -66,8 +66,12 @@ std::vector<keras_row> read_layers(const std::string& model, long long totals[3]
 
 std::string compact_shape(const tn::dims& d) {
     std::string s = "(None";
-    for (int i = 0; i < d.rank; ++i) s += "," + std::to_string(d.e[i]);
-    return s + ")";
+    for (int i = 0; i < d.rank; ++i) {
+        s += ',';
+        s += std::to_string(d.e[i]);
+    }
+    s += ')';
+    return s;
 }
 
 // Keras' rows minus the ones typenet folds into a layer option (none today) or the Add of a

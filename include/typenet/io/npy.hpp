@@ -533,7 +533,13 @@ status write_file_atomically(const std::filesystem::path& target, Fill&& fill) {
             (reinterpret_cast<std::uintptr_t>(&tmp) << 16) ^ (counter.fetch_add(1) * 0x9e3779b97f4a7c15ull);
         char hex[17];
         std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(seed));
-        tmp = dir / ("." + fname.string() + ".tmp-" + hex);
+        // Appended piece by piece: `"." + std::string&&` makes g++ 12 at -O3 warn falsely
+        // (-Wrestrict, GCC bug 105329) in every translation unit that writes a file.
+        std::string name = ".";
+        name += fname.string();
+        name += ".tmp-";
+        name += hex;
+        tmp = dir / name;
         f = open_file(tmp, true);
         err = errno;
         if (!f && err != EEXIST) break;

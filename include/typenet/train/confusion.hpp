@@ -1,4 +1,4 @@
-// confusion_matrix: counts of (true class, predicted class) pairs, with accuracy, per-class precision and recall, a text table and an SVG heat map.
+// confusion_matrix: (true class, predicted class) counts; accuracy, precision, recall; a text table and an SVG heat map.
 //
 // Rows are true classes, columns predicted classes (scikit-learn's and Keras' convention).
 // A pair with a class outside [0, classes) is not counted in the matrix but in ignored().
@@ -144,6 +144,7 @@ private:
 
 inline std::string confusion_matrix::table_text(const std::vector<std::string>& names) const {
     using detail::report::format;
+    using detail::report::put;
     using detail::report::text_columns;
     const std::string corner = "true \\ predicted";
     std::vector<std::string> label(static_cast<std::size_t>(classes_));
@@ -176,19 +177,19 @@ inline std::string confusion_matrix::table_text(const std::vector<std::string>& 
     std::string out;
     std::string row = pad_right(corner, first);
     for (int j = 0; j < classes_; ++j)
-        row += "  " + pad_left(label[static_cast<std::size_t>(j)], w[static_cast<std::size_t>(j)]);
+        put(row, "  ", pad_left(label[static_cast<std::size_t>(j)], w[static_cast<std::size_t>(j)]));
     row += "  recall";
     out += trim(row) + "\n";
     for (int i = 0; i < classes_; ++i) {
         row = pad_right(label[static_cast<std::size_t>(i)], first);
         for (int j = 0; j < classes_; ++j)
-            row += "  " + pad_left(std::to_string(count(i, j)), w[static_cast<std::size_t>(j)]);
-        row += "  " + pad_left(format("%.3f", recall(i)), 6);
+            put(row, "  ", pad_left(std::to_string(count(i, j)), w[static_cast<std::size_t>(j)]));
+        put(row, "  ", pad_left(format("%.3f", recall(i)), 6));
         out += row + "\n";
     }
     row = pad_right("precision", first);
     for (int j = 0; j < classes_; ++j)
-        row += "  " + pad_left(format("%.3f", precision(j)), w[static_cast<std::size_t>(j)]);
+        put(row, "  ", pad_left(format("%.3f", precision(j)), w[static_cast<std::size_t>(j)]));
     out += row + "\n";
     out += format("accuracy %.3f (%lld samples", accuracy(), static_cast<long long>(total()));
     if (ignored_ > 0) out += format(", %lld ignored", static_cast<long long>(ignored_));
@@ -246,18 +247,18 @@ inline std::string confusion_matrix::svg_text(const std::vector<std::string>& na
     std::string o;
     o.reserve(4096 + counts_.size() * 160);
     o += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    o += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + coord(width) + "\" height=\"" + coord(height) +
-         "\" viewBox=\"0 0 " + coord(width) + " " + coord(height) +
-         "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"" + coord(font) + "\">\n";
+    put(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", coord(width), "\" height=\"", coord(height),
+        "\" viewBox=\"0 0 ", coord(width), " ", coord(height),
+        "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"", coord(font), "\">\n");
     o += "<defs><linearGradient id=\"scale\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">";
     for (int s = 0; s <= 8; ++s)
-        o += "<stop offset=\"" + format("%.3f", s / 8.0) + "\" stop-color=\"" + blues(s / 8.0) + "\"/>";
+        put(o, "<stop offset=\"", format("%.3f", s / 8.0), "\" stop-color=\"", blues(s / 8.0), "\"/>");
     o += "</linearGradient></defs>\n";
-    o += "<rect x=\"0\" y=\"0\" width=\"" + coord(width) + "\" height=\"" + coord(height) + "\" fill=\"#ffffff\"/>\n";
-    o += "<text x=\"" + coord(left) + "\" y=\"22\" font-size=\"15\" font-weight=\"bold\">confusion matrix</text>\n";
+    put(o, "<rect x=\"0\" y=\"0\" width=\"", coord(width), "\" height=\"", coord(height), "\" fill=\"#ffffff\"/>\n");
+    put(o, "<text x=\"", coord(left), "\" y=\"22\" font-size=\"15\" font-weight=\"bold\">confusion matrix</text>\n");
     std::string summary = format("accuracy %.3f, %lld samples", accuracy(), static_cast<long long>(total()));
     if (ignored_ > 0) summary += format(", %lld ignored", static_cast<long long>(ignored_));
-    o += "<text x=\"" + coord(left) + "\" y=\"42\" fill=\"#444444\">" + summary + "</text>\n";
+    put(o, "<text x=\"", coord(left), "\" y=\"42\" fill=\"#444444\">", summary, "</text>\n");
 
     // Cells: shade by count relative to the largest; white text on dark cells.
     for (int i = 0; i < k; ++i) {
@@ -265,56 +266,57 @@ inline std::string confusion_matrix::svg_text(const std::vector<std::string>& na
             const index_t c = count(i, j);
             const double t = max_count > 0 ? static_cast<double>(c) / static_cast<double>(max_count) : 0.0;
             const double x = left + cell * j, y = top + cell * i;
-            o += "<rect class=\"cell\" x=\"" + coord(x) + "\" y=\"" + coord(y) + "\" width=\"" + coord(cell) +
-                 "\" height=\"" + coord(cell) + "\" fill=\"" + blues(t) + "\" stroke=\"#ffffff\"><title>true " +
-                 xml_escape(class_name(i, names)) + ", predicted " + xml_escape(class_name(j, names)) + ": " +
-                 std::to_string(c) + "</title></rect>\n";
+            put(o, "<rect class=\"cell\" x=\"", coord(x), "\" y=\"", coord(y), "\" width=\"", coord(cell),
+                "\" height=\"", coord(cell), "\" fill=\"", blues(t), "\" stroke=\"#ffffff\"><title>true ",
+                xml_escape(class_name(i, names)), ", predicted ", xml_escape(class_name(j, names)), ": ",
+                std::to_string(c), "</title></rect>\n");
             if (write_counts)
-                o += "<text x=\"" + coord(x + cell / 2) + "\" y=\"" + coord(y + cell / 2 + count_font * 0.36) +
-                     "\" text-anchor=\"middle\" font-size=\"" + coord(count_font) + "\" fill=\"" +
-                     (t > 0.55 ? "#ffffff" : "#1a1a1a") + "\"" + (i == j ? " font-weight=\"bold\"" : "") + ">" +
-                     std::to_string(c) + "</text>\n";
+                put(o, "<text x=\"", coord(x + cell / 2), "\" y=\"", coord(y + cell / 2 + count_font * 0.36),
+                    "\" text-anchor=\"middle\" font-size=\"", coord(count_font), "\" fill=\"",
+                    (t > 0.55 ? "#ffffff" : "#1a1a1a"), "\"", (i == j ? " font-weight=\"bold\"" : ""), ">",
+                    std::to_string(c), "</text>\n");
         }
     }
-    o += "<rect x=\"" + coord(left) + "\" y=\"" + coord(top) + "\" width=\"" + coord(grid) + "\" height=\"" +
-         coord(grid) + "\" fill=\"none\" stroke=\"#888888\"/>\n";
+    put(o, "<rect x=\"", coord(left), "\" y=\"", coord(top), "\" width=\"", coord(grid), "\" height=\"", coord(grid),
+        "\" fill=\"none\" stroke=\"#888888\"/>\n");
 
     // Row labels (true class) to the left, column labels (predicted) below, and axis titles.
     for (int i = 0; i < k; ++i)
-        o += "<text x=\"" + coord(left - 6) + "\" y=\"" + coord(top + cell * i + cell / 2 + label_font * 0.36) +
-             "\" text-anchor=\"end\" font-size=\"" + coord(label_font) + "\">" + xml_escape(class_name(i, names)) +
-             "</text>\n";
+        put(o, "<text x=\"", coord(left - 6), "\" y=\"", coord(top + cell * i + cell / 2 + label_font * 0.36),
+            "\" text-anchor=\"end\" font-size=\"", coord(label_font), "\">", xml_escape(class_name(i, names)),
+            "</text>\n");
     for (int j = 0; j < k; ++j) {
         const double x = left + cell * j + cell / 2, y = top + grid + 6 + label_font;
         if (angle == 45)
-            o += "<text x=\"" + coord(x) + "\" y=\"" + coord(y) + "\" text-anchor=\"end\" font-size=\"" +
-                 coord(label_font) + "\" transform=\"rotate(-45 " + coord(x) + " " + coord(y) + ")\">" +
-                 xml_escape(class_name(j, names)) + "</text>\n";
+            put(o, "<text x=\"", coord(x), "\" y=\"", coord(y), "\" text-anchor=\"end\" font-size=\"",
+                coord(label_font), "\" transform=\"rotate(-45 ", coord(x), " ", coord(y), ")\">",
+                xml_escape(class_name(j, names)), "</text>\n");
         else if (angle == 90)  // reads upwards, its end at the grid, centred on the column
-            o += "<text x=\"" + coord(x + label_font * 0.36) + "\" y=\"" + coord(top + grid + 6) +
-                 "\" text-anchor=\"end\" font-size=\"" + coord(label_font) + "\" transform=\"rotate(-90 " +
-                 coord(x + label_font * 0.36) + " " + coord(top + grid + 6) + ")\">" + xml_escape(class_name(j, names)) +
-                 "</text>\n";
+            put(o, "<text x=\"", coord(x + label_font * 0.36), "\" y=\"", coord(top + grid + 6),
+                "\" text-anchor=\"end\" font-size=\"", coord(label_font), "\" transform=\"rotate(-90 ",
+                coord(x + label_font * 0.36), " ", coord(top + grid + 6), ")\">", xml_escape(class_name(j, names)),
+                "</text>\n");
         else
-            o += "<text x=\"" + coord(x) + "\" y=\"" + coord(y) + "\" text-anchor=\"middle\" font-size=\"" +
-                 coord(label_font) + "\">" + xml_escape(class_name(j, names)) + "</text>\n";
+            put(o, "<text x=\"", coord(x), "\" y=\"", coord(y), "\" text-anchor=\"middle\" font-size=\"",
+                coord(label_font), "\">", xml_escape(class_name(j, names)), "</text>\n");
     }
-    o += "<text x=\"" + coord(left + grid / 2) + "\" y=\"" + coord(height - 10) +
-         "\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"#222222\">predicted</text>\n";
-    o += "<text x=\"18\" y=\"" + coord(top + grid / 2) + "\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"#222222\"" +
-         " transform=\"rotate(-90 18 " + coord(top + grid / 2) + ")\">true</text>\n";
+    put(o, "<text x=\"", coord(left + grid / 2), "\" y=\"", coord(height - 10),
+        "\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"#222222\">predicted</text>\n");
+    put(o, "<text x=\"18\" y=\"", coord(top + grid / 2),
+        "\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"#222222\"", " transform=\"rotate(-90 18 ",
+        coord(top + grid / 2), ")\">true</text>\n");
 
     // Colour scale: the gradient with nice ticks from 0 to the largest count.
     const index_t scale_max = std::max<index_t>(max_count, 1);
-    o += "<rect x=\"" + coord(bar_x) + "\" y=\"" + coord(top) + "\" width=\"" + coord(bar_w) + "\" height=\"" +
-         coord(grid) + "\" fill=\"url(#scale)\" stroke=\"#888888\"/>\n";
+    put(o, "<rect x=\"", coord(bar_x), "\" y=\"", coord(top), "\" width=\"", coord(bar_w), "\" height=\"",
+        coord(grid), "\" fill=\"url(#scale)\" stroke=\"#888888\"/>\n");
     const double step = std::max(1.0, std::round(nice_step(static_cast<double>(scale_max), 5)));
     for (double v = 0; v <= static_cast<double>(scale_max) + 1e-9; v += step) {
         const double y = top + grid * (1.0 - v / static_cast<double>(scale_max));
-        o += "<line x1=\"" + coord(bar_x + bar_w) + "\" y1=\"" + coord(y) + "\" x2=\"" + coord(bar_x + bar_w + 4) +
-             "\" y2=\"" + coord(y) + "\" stroke=\"#888888\"/>\n";
-        o += "<text x=\"" + coord(bar_x + bar_w + 7) + "\" y=\"" + coord(y + 4) + "\" fill=\"#444444\">" +
-             std::to_string(static_cast<long long>(v)) + "</text>\n";
+        put(o, "<line x1=\"", coord(bar_x + bar_w), "\" y1=\"", coord(y), "\" x2=\"", coord(bar_x + bar_w + 4),
+            "\" y2=\"", coord(y), "\" stroke=\"#888888\"/>\n");
+        put(o, "<text x=\"", coord(bar_x + bar_w + 7), "\" y=\"", coord(y + 4), "\" fill=\"#444444\">",
+            std::to_string(static_cast<long long>(v)), "</text>\n");
     }
     o += "</svg>\n";
     return o;

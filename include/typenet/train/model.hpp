@@ -324,6 +324,7 @@ private:
         this->reserve_training(bs);
         std::vector<index_t> order(static_cast<std::size_t>(n));
         for (index_t i = 0; i < n; ++i) order[std::size_t(i)] = i;
+        TYPENET_ASSERT(!o.augmentation || input_shape_t::rank == 3, "typenet::fit: augmentation needs (H, W, C) inputs");
         batch<T, input_shape_t> xb(bs), xraw(o.augmentation ? bs : 0);
         std::vector<T> tb(std::size_t(bs * tw));
 
@@ -367,9 +368,11 @@ private:
                               gather + r * input_shape_t::size);
                     std::copy(t + src * tw, t + (src + 1) * tw, tb.data() + r * tw);
                 }
-                if (o.augmentation)
-                    data::augment<T, input_shape_t>(tensor_view<const T, input_shape_t>(xraw.data(), k),
-                                                    tensor_view<T, input_shape_t>(xb.data(), k), *o.augmentation, rng_);
+                if constexpr (input_shape_t::rank == 3) {  // image augmentation needs (H, W, C) samples
+                    if (o.augmentation)
+                        data::augment<T, input_shape_t>(tensor_view<const T, input_shape_t>(xraw.data(), k),
+                                                        tensor_view<T, input_shape_t>(xb.data(), k), *o.augmentation, rng_);
+                }
                 if (o.augment) o.augment(tensor_view<T, input_shape_t>(xb.data(), k), rng_);
                 index_t c = 0;
                 const double l = train_on_batch(xb.data(), tb.data(), k, &c);

@@ -92,7 +92,8 @@ public:
     // `out` may be null (nothing is written). verbose: 0 silent, 1 progress bar (on a terminal;
     // one line per epoch otherwise), 2 one line per epoch.
     progress(std::FILE* out, int verbose, bool is_terminal)
-        : out_(out), verbose_(out ? verbose : 0), live_(verbose_ == 1 && is_terminal), clock_(steady_seconds) {
+        : out_(out), verbose_(out && verbose > 0 ? verbose : 0), live_(verbose_ == 1 && is_terminal),
+          clock_(steady_seconds) {
         line_.reserve(512);
     }
     progress(std::FILE* out, int verbose) : progress(out, verbose, stream_is_terminal(out)) {}
@@ -146,7 +147,8 @@ public:
         line_ += '\r';
         append_bar(step);
         if (steps_ > 0) {
-            const double eta = step > 0 ? (now - start_) / static_cast<double>(step) * static_cast<double>(steps_ - step) : 0.0;
+            const double per_step = step > 0 ? (now - start_) / static_cast<double>(step) : 0.0;
+            const double eta = per_step * static_cast<double>(steps_ - step);
             line_ += " - ETA: ";
             append_eta(eta);
         } else {
@@ -163,16 +165,18 @@ public:
         if (verbose_ == 0) return;
         line_.clear();
         if (live_) {
-            const index_t steps = steps_ > 0 ? steps_ : last_step_;
+            // Steps done: as reported through step(), else all of them. An epoch stopped early
+            // keeps its partial bar; with an unknown count the bar is filled, as Keras does.
+            const index_t done = last_step_ > 0 ? last_step_ : steps_;
             const index_t saved = steps_;
-            steps_ = steps;
+            if (steps_ <= 0) steps_ = done;
             line_ += '\r';
-            append_bar(steps);
+            append_bar(done);
             steps_ = saved;
             line_ += " - ";
             append_seconds(seconds);
             line_ += ' ';
-            append_per_step(steps > 0 ? seconds / static_cast<double>(steps) : seconds);
+            append_per_step(done > 0 ? seconds / static_cast<double>(done) : seconds);
             append_metrics(m);
             finish_line(true);
         } else {
@@ -193,7 +197,7 @@ private:
     void append_format(const char* fmt, A... args) {
         char buf[96];
         const int n = std::snprintf(buf, sizeof buf, fmt, args...);
-        if (n > 0) line_.append(buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1);
+        if (n > 0) line_.append(buf, std::min(static_cast<std::size_t>(n), sizeof buf - 1));
     }
 
     // " 120/469 [=======>......................]", or "    120/Unknown" without a step count.
