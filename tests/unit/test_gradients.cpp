@@ -62,12 +62,14 @@ struct gradient_checker {
             if (!Net::param_blocks[b].trainable) continue;
             for (tn::index_t k = Net::block_offsets[b]; k < Net::block_offsets[b + 1]; ++k) {
                 const T saved = p[std::size_t(k)];
-                p[std::size_t(k)] = T(double(saved) + h);
-                const double up = objective();
-                p[std::size_t(k)] = T(double(saved) - h);
-                const double down = objective();
+                // Five-point central difference: truncation error O(h^4), so h can be large enough
+                // for float round-off (about 1e-7 |L| / h) to stay small.
+                auto at = [&](double d) {
+                    p[std::size_t(k)] = T(double(saved) + d);
+                    return objective();
+                };
+                const double numeric = (8 * (at(h) - at(-h)) - (at(2 * h) - at(-2 * h))) / (12 * h);
                 p[std::size_t(k)] = saved;
-                const double numeric = (up - down) / (2 * h);
                 const double a = double(analytic[std::size_t(k)]);
                 const double err = std::abs(a - numeric) / std::max(std::abs(a) + std::abs(numeric), floor);
                 if (err > worst) {
@@ -85,14 +87,14 @@ struct gradient_checker {
 template <class Net>
 void check_double() {
     gradient_checker<Net, double> c;
-    const double w = c.worst_error(1e-5, 1e-3);
+    const double w = c.worst_error(1e-4, 1e-3);
     MESSAGE("worst relative error (double): " << w);
     CHECK(w <= 1e-6);
 }
 template <class Net>
 void check_float() {
     gradient_checker<Net, float> c;
-    const double w = c.worst_error(1e-2, 5e-2);
+    const double w = c.worst_error(3e-2, 5e-2);
     MESSAGE("worst relative error (float): " << w);
     CHECK(w <= 1e-3);
 }

@@ -30,13 +30,14 @@ public:
 
     index_t size() const { return self().samples() * S::size; }
 
-    T& operator[](index_t i) { return self().data()[i]; }
+    // Element access through data(): a view of const elements yields const references.
+    decltype(auto) operator[](index_t i) { return self().data()[i]; }
     const T& operator[](index_t i) const { return self().data()[i]; }
 
     // Row-major multi-index within sample 0 (or within the sample given by a view's offset).
     template <class... I>
         requires(sizeof...(I) == S::rank)
-    T& at(I... idx) {
+    decltype(auto) at(I... idx) {
         return self().data()[offset(index_t(idx)...)];
     }
     template <class... I>
@@ -47,18 +48,18 @@ public:
 
     leaf<const T, S> as_leaf() const { return {{}, self().data(), self().samples()}; }
 
-    T* begin() { return self().data(); }
-    T* end() { return self().data() + size(); }
+    auto* begin() { return self().data(); }
+    auto* end() { return self().data() + size(); }
     const T* begin() const { return self().data(); }
     const T* end() const { return self().data() + size(); }
 
     void fill(T v) { std::fill(begin(), end(), v); }
 
-    tensor_view<T, S> view() { return {self().data(), self().samples()}; }
+    auto view() { return tensor_view<std::remove_pointer_t<decltype(self().data())>, S>{self().data(), self().samples()}; }
     tensor_view<const T, S> view() const { return {self().data(), self().samples()}; }
-    tensor_view<T, S> sample(index_t i) {
+    auto sample(index_t i) {
         TYPENET_ASSERT(i >= 0 && i < self().samples(), "typenet: sample index out of range");
-        return {self().data() + i * S::size, 1};
+        return tensor_view<std::remove_pointer_t<decltype(self().data())>, S>{self().data() + i * S::size, 1};
     }
     tensor_view<const T, S> sample(index_t i) const {
         TYPENET_ASSERT(i >= 0 && i < self().samples(), "typenet: sample index out of range");

@@ -107,8 +107,6 @@ struct conv_geometry {
 // Only with AVX: passing 32-byte vectors by value without it changes the ABI (g++ -Wpsabi).
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__AVX__)
 #define TYPENET_VECTOR_EXTENSIONS 1
-#else
-#define TYPENET_VECTOR_EXTENSIONS 0
 template <class T>
 struct simd {
     static constexpr index_t width = 32 / index_t(sizeof(T));  // 256-bit vectors
@@ -120,6 +118,8 @@ struct simd {
     }
     static void store(T* p, type v) { __builtin_memcpy(p, &v, sizeof v); }
 };
+#else
+#define TYPENET_VECTOR_EXTENSIONS 0
 #endif
 
 template <index_t PX, index_t FB, class Act, bool Bias, class T>
