@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -52,6 +53,12 @@
 #endif
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+// Only the decoders behind the accepted extensions: stb_image picks the decoder by content, not
+// by name, so this keeps its less-tested ones (PSD, TGA, HDR, PIC, PNM) away from the files.
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
 #if __has_include(<stb/stb_image.h>)
 #include <stb/stb_image.h>  // Debian's libstb-dev
 #elif __has_include(<stb_image.h>)
@@ -61,6 +68,10 @@
 #endif
 #undef STB_IMAGE_IMPLEMENTATION
 #undef STB_IMAGE_STATIC
+#undef STBI_ONLY_PNG
+#undef STBI_ONLY_JPEG
+#undef STBI_ONLY_BMP
+#undef STBI_ONLY_GIF
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -146,6 +157,83 @@ void resize_bilinear(const unsigned char* in, index_t ih, index_t iw, T* out) {
     }
 }
 
+inline std::uint32_t rd_le32(const unsigned char* p) {
+    return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
+}
+
+// stb_image 2.27 (Debian 12's libstb) writes past its Huffman tables when a JPEG DHT segment
+// defines more than 256 codes (found by fuzzing typenet's loader; fixed upstream in 2.28). The
+// segments are walked the way stb_image reads them, and such a file is rejected first.
+inline status check_jpeg_tables(const unsigned char* d, std::size_t n) {
+    auto at = [&](std::size_t i) -> unsigned { return i < n ? d[i] : 0u; };  // stb reads 0 past the end
+    std::size_t pos = 2;
+    while (pos + 1 < n) {
+        if (d[pos] != 0xff) {  // entropy-coded data, or junk between segments
+            ++pos;
+            continue;
+        }
+        const unsigned m = d[pos + 1];
+        if (m == 0xff) {  // fill byte
+            ++pos;
+            continue;
+        }
+        if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) {  // stuffed 0xff, TEM, RSTn, SOI: no length
+            pos += 2;
+            continue;
+        }
+        if (m == 0xd9) break;  // EOI
+        if (pos + 4 > n) break;
+        const std::size_t len = (std::size_t{d[pos + 2]} << 8) | d[pos + 3];
+        if (m == 0xc4) {  // DHT: tables until the segment's length is used up
+            std::size_t p = pos + 4;
+            long left = long(len) - 2;
+            while (left > 0) {
+                const unsigned q = at(p);
+                if ((q >> 4) > 1 || (q & 15) > 3) break;  // stb_image rejects this itself
+                std::size_t codes = 0;
+                for (std::size_t i = 1; i <= 16; ++i) codes += at(p + i);
+                if (codes > 256)
+                    return status::error("corrupt JPEG: a Huffman table defines " + std::to_string(codes) +
+                                         " codes (at most 256)");
+                p += 17 + codes;
+                left -= long(17 + codes);
+            }
+        }
+        pos += 2 + len;
+    }
+    return {};
+}
+
+// stb_image 2.27 reads zeros past the end of a BMP's pixel data instead of failing, so a truncated
+// uncompressed BMP is rejected here.
+inline status check_bmp_size(const unsigned char* d, std::size_t n) {
+    if (n < 30) return {};  // too short for stb_image too: it reports that
+    const std::uint32_t offset = rd_le32(d + 10), header = rd_le32(d + 14);
+    std::int64_t w = 0, h = 0, bpp = 0, compression = 0;
+    if (header == 12) {
+        w = d[18] | (d[19] << 8);
+        h = d[20] | (d[21] << 8);
+        bpp = d[24] | (d[25] << 8);
+    } else {
+        if (n < 34) return {};
+        w = std::int32_t(rd_le32(d + 18));
+        h = std::int32_t(rd_le32(d + 22));
+        bpp = d[28] | (d[29] << 8);
+        compression = rd_le32(d + 30);
+    }
+    if (h < 0) h = -h;
+    const std::int64_t max_side = std::int64_t{1} << 24;  // stb_image's own limit rejects more
+    if (w <= 0 || h <= 0 || w > max_side || h > max_side || bpp <= 0 || bpp > 32) return {};
+    if (compression != 0 && compression != 3) return {};  // RLE and others: stb_image rejects them
+    const std::uint64_t row = std::uint64_t((w * bpp + 31) / 32 * 4), last = std::uint64_t((w * bpp + 7) / 8);
+    const std::uint64_t need = std::uint64_t(offset) + row * std::uint64_t(h - 1) + last;
+    if (need > n)
+        return status::error("truncated BMP: " + std::to_string(w) + "x" + std::to_string(h) + " at " +
+                             std::to_string(bpp) + " bits per pixel needs " + std::to_string(need) +
+                             " bytes but the file has " + std::to_string(n));
+    return {};
+}
+
 // Decodes one image file into one sample of S. Messages carry no path.
 template <class T, class S>
 status decode_image(const std::filesystem::path& p, T* sample) {
@@ -154,14 +242,26 @@ status decode_image(const std::filesystem::path& p, T* sample) {
     if (status s = read_raw_file(p, bytes, max_image_file_bytes); !s) return s;
     if (bytes.empty()) return status::error("cannot decode the image (empty file)");
     if (bytes.size() > std::size_t(INT_MAX)) return status::error("image file too large");
+    const unsigned char* d = bytes.data();
+    const std::size_t n = bytes.size();
+    if (n >= 2 && d[0] == 0xff && d[1] == 0xd8)
+        if (status s = check_jpeg_tables(d, n); !s) return s;
+    if (n >= 2 && d[0] == 'B' && d[1] == 'M')
+        if (status s = check_bmp_size(d, n); !s) return s;
     int w = 0, h = 0, comp = 0;
-    const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
-    const int len = static_cast<int>(bytes.size());
+    const auto* data = reinterpret_cast<const stbi_uc*>(d);
+    const int len = static_cast<int>(n);
     if (!stbi_info_from_memory(data, len, &w, &h, &comp))
         return status::error(std::string("cannot decode the image (stb_image: ") + stbi_failure_reason() + ")");
-    if (w <= 0 || h <= 0 || std::uint64_t(w) * std::uint64_t(h) > max_image_pixels)
-        return status::error("image is " + std::to_string(w) + "x" + std::to_string(h) + ", more than the " +
-                             std::to_string(max_image_pixels) + "-pixel limit");
+    // A header may claim any size; the data must be able to hold it. PNG's deflate stores at most
+    // 1032 bytes per input byte, 8 one-bit pixels each: no real image needs more than that ratio.
+    const std::uint64_t pixels = std::uint64_t(w > 0 ? w : 0) * std::uint64_t(h > 0 ? h : 0);
+    const std::uint64_t plausible = std::min<std::uint64_t>(max_image_pixels, 8 * 1032 * std::uint64_t(n) + (1u << 16));
+    if (w <= 0 || h <= 0 || pixels > plausible)
+        return status::error("image header claims " + std::to_string(w) + "x" + std::to_string(h) + " pixels, more than " +
+                             (plausible == max_image_pixels ? std::string("the limit of ") + std::to_string(max_image_pixels)
+                                                            : std::to_string(n) + " bytes can hold") +
+                             " (corrupt or hostile file)");
     stbi_uc* px = stbi_load_from_memory(data, len, &w, &h, &comp, C);
     if (!px) return status::error(std::string("cannot decode the image (stb_image: ") + stbi_failure_reason() + ")");
     resize_bilinear<T, S::extents[0], S::extents[1], S::extents[2]>(px, h, w, sample);

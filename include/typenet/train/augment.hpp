@@ -16,6 +16,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <type_traits>
 
@@ -249,7 +250,8 @@ void augment(std::type_identity_t<tensor_view<const T, S>> in, tensor_view<T, S>
     static_assert(is_shape_v<S> && S::rank == 3, "typenet::data::augment: samples must have shape<H, W, C>");
     constexpr index_t H = S::extents[0], W = S::extents[1], C = S::extents[2];
     TYPENET_ASSERT(in.samples() == out.samples(), "typenet::data::augment: in and out hold different numbers of samples");
-    TYPENET_ASSERT(in.samples() == 0 || in.data() + in.size() <= out.data() || out.data() + out.size() <= in.data(),
+    [[maybe_unused]] const std::less_equal<const T*> le;  // a total order, even across arrays
+    TYPENET_ASSERT(in.samples() == 0 || le(in.data() + in.size(), out.data()) || le(out.data() + out.size(), in.data()),
                    "typenet::data::augment: in and out must not overlap");
     TYPENET_ASSERT(opt.rotation_degrees >= 0 && opt.width_shift >= 0 && opt.height_shift >= 0 && opt.shear_degrees >= 0,
                    "typenet::data::augment: ranges must not be negative");
