@@ -191,3 +191,35 @@ TEST_CASE("predict in batches equals predict at once; evaluate with one-hot targ
     CHECK(a.loss == doctest::Approx(b.loss));
     CHECK(a.accuracy == b.accuracy);
 }
+
+TEST_CASE("fit and evaluate refuse bad targets with a message, and train nothing") {
+    toy_data d(20, 12);
+    tn::model<net> m(7);
+    m.compile(tn::sgd{}, tn::sparse_categorical_crossentropy{}, tn::metrics::accuracy);
+    const std::vector<float> before(m.parameters().begin(), m.parameters().end());
+    auto bad = d.y;
+    bad[5] = 3;  // the output has 3 classes: 0, 1, 2
+    const auto h = m.fit(d.x, bad, {.epochs = 2, .verbose = 0});
+    CHECK_FALSE(h.error().ok());
+    CHECK(h.error().message().find("label 3 at index 5") != std::string::npos);
+    CHECK(h.epochs() == 0);
+    CHECK(before == std::vector<float>(m.parameters().begin(), m.parameters().end()));
+    const auto e = m.evaluate(d.x, bad);
+    CHECK_FALSE(e.error.ok());
+    CHECK(std::isnan(e.loss));
+    std::vector<std::int32_t> short_labels(d.y.begin(), d.y.begin() + 10);
+    CHECK_FALSE(m.fit(d.x, short_labels, {.verbose = 0}).error().ok());
+}
+
+TEST_CASE("a sparse loss accepts one-hot targets (their argmax), as classes") {
+    toy_data d(30, 13);
+    tn::batch<float, tn::shape<3>> onehot(30);
+    for (std::size_t i = 0; i < d.y.size(); ++i) onehot[tn::index_t(i) * 3 + d.y[i]] = 1.0f;
+    tn::model<net> a(8), b(8);
+    a.compile(tn::sgd{}, tn::sparse_categorical_crossentropy{}, tn::metrics::accuracy);
+    b.compile(tn::sgd{}, tn::sparse_categorical_crossentropy{}, tn::metrics::accuracy);
+    const auto ha = a.fit(d.x, onehot, {.epochs = 2, .verbose = 0, .seed = 3});
+    const auto hb = b.fit(d.x, d.y, {.epochs = 2, .verbose = 0, .seed = 3});
+    CHECK(ha["loss"] == hb["loss"]);
+    CHECK(a.evaluate(d.x, onehot).loss == b.evaluate(d.x, d.y).loss);
+}

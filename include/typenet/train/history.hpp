@@ -31,6 +31,11 @@ namespace typenet {
 
 class history {
 public:
+    // Set when fit refused its input (e.g. a class index outside the output's range); the history
+    // is then empty. ok() on success.
+    const status& error() const { return error_; }
+    void set_error(status s) { error_ = std::move(s); }
+
     // Keys in the order they were first appended.
     std::vector<std::string> keys() const {
         std::vector<std::string> k;
@@ -82,6 +87,7 @@ public:
     std::string svg_text(std::string_view title = "") const;
 
 private:
+    status error_;
     std::vector<double>* find(std::string_view key) {
         for (auto& s : series_)
             if (s.first == key) return &s.second;

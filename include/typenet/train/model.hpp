@@ -45,6 +45,7 @@ struct label_shape_mismatch {
 struct evaluation {
     double loss = 0;
     double accuracy = std::numeric_limits<double>::quiet_NaN();  // NaN when not compiled with accuracy
+    status error{};  // set (loss NaN) when the targets were refused
 };
 
 namespace detail {
@@ -104,12 +105,22 @@ public:
         std::FILE* out = stdout;
     };
 
+    // Targets: one-hot / values with the output's shape, or class indices. A sparse loss given
+    // one-hot targets uses their argmax; any other loss given indices gets one-hot targets (or
+    // the index itself as a 0/1 target for a one-unit output).
     history fit(const batch<T, input_shape_t>& x, const batch<T, output_shape_t>& y, fit_options o = {}) {
-        TYPENET_ASSERT(x.samples() == y.samples(), "typenet::fit: x and y hold different numbers of samples");
+        if (x.samples() != y.samples()) return refused(o, "fit", x.samples(), y.samples());
+        if (sparse_targets()) return fit(x, labels_from_targets(y), o);
         return fit_impl(x, y.data(), false, o);
     }
     history fit(const batch<T, input_shape_t>& x, const labels& y, fit_options o = {}) {
-        TYPENET_ASSERT(x.samples() == index_t(y.size()), "typenet::fit: x and labels hold different numbers of samples");
+        if (x.samples() != index_t(y.size())) return refused(o, "fit", x.samples(), index_t(y.size()));
+        if (status s = check_labels(y, "fit"); !s) {
+            history h;
+            if (o.verbose > 0) std::fprintf(o.out, "%s\n", s.message().c_str());
+            h.set_error(std::move(s));
+            return h;
+        }
         std::vector<T> t = targets_from_labels(y);
         return fit_impl(x, t.data(), sparse_targets(), o);
     }
@@ -124,9 +135,18 @@ public:
 
     // ---- evaluate / predict ---------------------------------------------------------------------------
     evaluation evaluate(const batch<T, input_shape_t>& x, const batch<T, output_shape_t>& y, index_t batch_size = 32) {
+        if (x.samples() != y.samples()) return refused_evaluation("evaluate", x.samples(), y.samples());
+        if (sparse_targets()) return evaluate(x, labels_from_targets(y), batch_size);
         return evaluate_impl(x, y.data(), false, batch_size);
     }
     evaluation evaluate(const batch<T, input_shape_t>& x, const labels& y, index_t batch_size = 32) {
+        if (x.samples() != index_t(y.size())) return refused_evaluation("evaluate", x.samples(), index_t(y.size()));
+        if (status s = check_labels(y, "evaluate"); !s) {
+            evaluation e;
+            e.loss = std::numeric_limits<double>::quiet_NaN();
+            e.error = std::move(s);
+            return e;
+        }
         std::vector<T> t = targets_from_labels(y);
         return evaluate_impl(x, t.data(), sparse_targets(), batch_size);
     }
@@ -240,6 +260,36 @@ private:
     }
     bool sparse_targets() const { return detail::is_sparse(loss_); }
 
+    // Every class index must name an output (a one-unit output takes 0 or 1).
+    status check_labels(const labels& y, const char* what) const {
+        const index_t classes = out_size == 1 ? 2 : out_size;
+        for (std::size_t i = 0; i < y.size(); ++i)
+            if (y[i] < 0 || y[i] >= classes)
+                return status::error(std::string("typenet::") + what + ": label " + std::to_string(y[i]) + " at index " +
+                                     std::to_string(i) + " is outside [0, " + std::to_string(classes) +
+                                     ") for this network's output; nothing was trained or evaluated");
+        return {};
+    }
+    static labels labels_from_targets(const batch<T, output_shape_t>& y) {
+        labels l(static_cast<std::size_t>(y.samples()));
+        for (index_t i = 0; i < y.samples(); ++i) l[std::size_t(i)] = std::int32_t(detail::argmax(y.data() + i * out_size, out_size));
+        return l;
+    }
+    static history refused(const fit_options& o, const char* what, index_t nx, index_t ny) {
+        history h;
+        h.set_error(status::error(std::string("typenet::") + what + ": x holds " + std::to_string(nx) + " samples but y holds " +
+                                  std::to_string(ny)));
+        if (o.verbose > 0) std::fprintf(o.out, "%s\n", h.error().message().c_str());
+        return h;
+    }
+    static evaluation refused_evaluation(const char* what, index_t nx, index_t ny) {
+        evaluation e;
+        e.loss = std::numeric_limits<double>::quiet_NaN();
+        e.error = status::error(std::string("typenet::") + what + ": x holds " + std::to_string(nx) + " samples but y holds " +
+                                std::to_string(ny));
+        return e;
+    }
+
     // Class indices -> the loss's targets: indices (sparse loss), 0/1 values (one output), or one-hot.
     std::vector<T> targets_from_labels(const labels& y) const {
         if (sparse_targets() || out_size == 1) return std::vector<T>(y.begin(), y.end());
@@ -306,9 +356,17 @@ private:
         if (o.validation.x) {
             vx = o.validation.x->data();
             vn = o.validation.x->samples();
-            if (o.validation.y) vt = o.validation.y->data();
-            else {
-                vtargets = targets_from_labels(*o.validation.y_labels);
+            if (o.validation.y && !sparse) {
+                vt = o.validation.y->data();
+            } else {
+                const labels vl = o.validation.y ? labels_from_targets(*o.validation.y) : *o.validation.y_labels;
+                if (status s = check_labels(vl, "fit (validation data)"); !s || index_t(vl.size()) != vn) {
+                    if (s) s = status::error("typenet::fit: validation x and y hold different numbers of samples");
+                    if (o.verbose > 0) std::fprintf(o.out, "%s\n", s.message().c_str());
+                    h.set_error(std::move(s));
+                    return h;
+                }
+                vtargets = targets_from_labels(vl);
                 vt = vtargets.data();
             }
         } else if (o.validation_split > 0) {
