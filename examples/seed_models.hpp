@@ -37,17 +37,7 @@ using vgg16_base = tn::path<
     tn::conv2d<512, tn::kernel<3>, tn::same, tn::relu>, tn::max_pool2d<2>>;
 
 // The same base, frozen (transfer learning): its 14,714,688 parameters count as non-trainable.
-using vgg16_base_frozen = tn::frozen<
-    tn::conv2d<64, tn::kernel<3>, tn::same, tn::relu>, tn::conv2d<64, tn::kernel<3>, tn::same, tn::relu>,
-    tn::max_pool2d<2>,
-    tn::conv2d<128, tn::kernel<3>, tn::same, tn::relu>, tn::conv2d<128, tn::kernel<3>, tn::same, tn::relu>,
-    tn::max_pool2d<2>,
-    tn::conv2d<256, tn::kernel<3>, tn::same, tn::relu>, tn::conv2d<256, tn::kernel<3>, tn::same, tn::relu>,
-    tn::conv2d<256, tn::kernel<3>, tn::same, tn::relu>, tn::max_pool2d<2>,
-    tn::conv2d<512, tn::kernel<3>, tn::same, tn::relu>, tn::conv2d<512, tn::kernel<3>, tn::same, tn::relu>,
-    tn::conv2d<512, tn::kernel<3>, tn::same, tn::relu>, tn::max_pool2d<2>,
-    tn::conv2d<512, tn::kernel<3>, tn::same, tn::relu>, tn::conv2d<512, tn::kernel<3>, tn::same, tn::relu>,
-    tn::conv2d<512, tn::kernel<3>, tn::same, tn::relu>, tn::max_pool2d<2>>;
+using vgg16_base_frozen = tn::frozen<vgg16_base>;
 
 // VGG16 with its 1000-class top.
 using vgg16 = tn::sequential<tn::input<224, 224, 3>, vgg16_base, tn::flatten,
