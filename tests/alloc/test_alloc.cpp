@@ -3,7 +3,8 @@
 //   (a) static_model<M2> inference: none, ever;
 //   (b) model<M2>::forward on a pre-sized batch -- after a warm-up call, or after reserve(n): none;
 //       the same for a residual network (M6's blocks use layer scratch);
-//   (c) assigning an expression (any size, broadcasts, compound assignment) to an existing tensor: none.
+//   (c) assigning an expression (any size, broadcasts, compound assignment) to an existing tensor: none;
+//   (d) a training step after the first (every optimizer, BN, dropout, residual): none.
 // Plain main(): prints one line per check, returns 1 if any failed.
 #include <typenet/typenet.hpp>
 
@@ -198,9 +199,52 @@ void check_expressions() {
     expect(evals == 1, "(c) eval(a + b) allocates exactly its result", evals);
 }
 
+// (d) a training step: after the first step at a batch size, none -- for every optimizer, for BN,
+//     dropout and residual networks, and for whole fit() epochs after the first.
+template <class Net>
+void check_training(const char* name, optimizer opt) {
+    model<Net> m(4);
+    m.compile(opt, sparse_categorical_crossentropy{}, metrics::accuracy);
+    constexpr index_t n = 8;
+    batch<float, typename Net::input_shape_t> x(n);
+    fill(x, 1.0f);
+    float t[n];
+    for (index_t i = 0; i < n; ++i) t[i] = float(i % 10);
+    m.train_on_batch(x.data(), t, n);  // first step: sizes the training memory and kernel scratch
+    char what[128];
+    std::snprintf(what, sizeof what, "(d) %s: train_on_batch after the first step", name);
+    expect_none(what, allocations_in([&] {
+                    for (int k = 0; k < 3; ++k) m.train_on_batch(x.data(), t, n);
+                }));
+}
+
+void check_fit_epochs() {
+    // fit() allocates its per-run buffers up front; epochs 2.. allocate nothing more than epoch 1's
+    // history entries. Count the difference between a 2-epoch and a 5-epoch fit.
+    auto run = [](int epochs) {
+        model<RES> m(5);
+        m.compile(adam{}, sparse_categorical_crossentropy{}, metrics::accuracy);
+        batch<float, shape<16, 16, 3>> x(24);
+        fill(x, 1.0f);
+        std::vector<std::int32_t> y(24);
+        for (int i = 0; i < 24; ++i) y[std::size_t(i)] = i % 10;
+        return allocations_in([&] { m.fit(x, y, {.epochs = epochs, .batch_size = 2, .verbose = 0}); });
+    };
+    const long two = run(2), five = run(5);
+    // Per epoch, the history appends one value to each of its series (amortised vector growth):
+    // allow that, but not one allocation per step (12 steps per epoch would add 36).
+    expect((five - two) <= 3 * 6, "(d) fit: epochs 3..5 allocate only history growth, nothing per step", five - two);
+}
+
 }  // namespace
 
 int main() {
+    check_training<M2>("M2 with SGD", sgd{});
+    check_training<M2>("M2 with Adam", adam{});
+    check_training<RES>("residual network with BN, RMSprop", rmsprop{});
+    check_training<sequential<input<6, 6, 2>, conv2d<4, kernel<3>, same, relu>, flatten, dense<16, relu>, dropout<1, 2>,
+                              dense<10, softmax>>>("conv + dropout with SGD momentum", sgd{.momentum = 0.9});
+    check_fit_epochs();
     check_counter_works();
     check_static_model();
     check_model_forward();
