@@ -334,7 +334,10 @@ public:
 
     // Grows the activation arena for batches of up to n samples ahead of time; inference on
     // batches up to that size then allocates nothing.
-    void reserve(index_t n) { arena_.resize(n * Net::arena_elems); }
+    void reserve(index_t n) {
+        arena_.resize(n * Net::arena_elems);
+        if constexpr (requires { policy_.prepare(); }) policy_.prepare();
+    }
 
     // ---- training primitives ------------------------------------------------------------------------
     using train_plan_t = detail::train_plan<typename Net::chain>;
@@ -345,6 +348,7 @@ public:
         train_.resize(n * (tp.saved() + tp.backward_scratch()) + tp.fixed());
         grads_.resize(Net::param_count);
         dy_.resize(n * Net::output_shape_t::size);
+        if constexpr (requires { policy_.prepare(); }) policy_.prepare();
     }
     // Training forward pass on x (n samples, policy memory); returns the output (policy memory,
     // valid until the next call). Keeps what backward() needs.
@@ -430,7 +434,7 @@ private:
         if constexpr (Net::valid)
             for (index_t i = 0; i < n; i += MaxBatch) {
                 const index_t k = std::min(MaxBatch, n - i);
-                cpu pol;
+                cpu pol{1};  // one thread: no worker threads, no allocation
                 detail::run_chain<T, typename Net::chain>(pol, params_.data(), Net::plan.param_offset,
                                                                x + i * Net::input_shape_t::size,
                                                                y + i * Net::output_shape_t::size, k, arena_.data());

@@ -59,24 +59,26 @@ void activation_backward(const T* y, T* dy, index_t rows, index_t len, const tra
 }
 
 // ---- dense ---------------------------------------------------------------------------------------
-template <class L, class In, class Out, class T>
+template <class L, class In, class Out, class T, class Par>
 void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
-                    const train_context& ctx, bool last) {
+                    const train_context& ctx, bool last, Par&& parallel) {
     constexpr index_t K = In::size, U = L::units;
     activation_backward<typename L::activation>(y, dy, n, U, ctx, last);
     const T* w = params;
     if (ctx.param_grads) {
-        T* dw = grads;  // (K, U) = x^T (K, n) . dz (n, U)
-        std::fill(dw, dw + K * U, T(0));
-        for (index_t r = 0; r < n; ++r) {
-            const T* dz = dy + r * U;
-            const T* xr = x + r * K;
-            for (index_t k = 0; k < K; ++k) {
-                const T a = xr[k];
-                if (a == T(0)) continue;  // relu inputs are often zero
-                axpy(dw + k * U, dz, a, U);
+        T* dw = grads;  // (K, U) = x^T (K, n) . dz (n, U); threads take disjoint rows of dw
+        parallel(K, [&](index_t k0, index_t k1) {
+            std::fill(dw + k0 * U, dw + k1 * U, T(0));
+            for (index_t r = 0; r < n; ++r) {
+                const T* dz = dy + r * U;
+                const T* xr = x + r * K;
+                for (index_t k = k0; k < k1; ++k) {
+                    const T a = xr[k];
+                    if (a == T(0)) continue;  // relu inputs are often zero
+                    axpy(dw + k * U, dz, a, U);
+                }
             }
-        }
+        });
         if constexpr (L::has_bias) {
             T* db = grads + K * U;
             std::fill(db, db + U, T(0));
@@ -84,13 +86,11 @@ void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T*
                 for (index_t j = 0; j < U; ++j) db[j] += dy[r * U + j];
         }
     }
-    if (dx) {  // dx (n, K) = dz (n, U) . w^T
-        for (index_t r = 0; r < n; ++r) {
-            const T* dz = dy + r * U;
-            T* dxr = dx + r * K;
-            for (index_t k = 0; k < K; ++k) dxr[k] = dot(w + k * U, dz, U);
-        }
-    }
+    if (dx)  // dx (n, K) = dz (n, U) . w^T; threads take disjoint samples
+        parallel(n, [&](index_t r0, index_t r1) {
+            for (index_t r = r0; r < r1; ++r)
+                for (index_t k = 0; k < K; ++k) dx[r * K + k] = dot(w + k * U, dy + r * U, U);
+        });
 }
 
 // ---- conv2d --------------------------------------------------------------------------------------
@@ -181,9 +181,9 @@ constexpr index_t input_channel_block(index_t c) {
     return 1;
 }
 
-template <class L, class In, class Out, class T>
+template <class L, class In, class Out, class T, class Par>
 void conv2d_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
-                     const train_context& ctx, bool last, T* wt, index_t* offsets) {
+                     const train_context& ctx, bool last, T* wt, index_t* offsets, Par&& parallel) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
     constexpr index_t KH = L::kh, KW = L::kw, SH = L::sh, SW = L::sw;
@@ -219,17 +219,26 @@ void conv2d_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T
                     }
                 }
             const index_t tap = (ky * KW + kx) * C * F;
-            if (ctx.param_grads)
-                for (index_t c0 = 0; c0 < C; c0 += CB)
-                    for (index_t f0 = 0; f0 < F; f0 += FB) conv_dw_tile<CB, FB>(dw + tap, x, dy, xoff, zoff, count, c0, f0, F);
+            if (ctx.param_grads) {  // threads take disjoint (c0, f0) tiles of dW
+                constexpr index_t fblocks = F / FB;
+                parallel((C / CB) * fblocks, [&](index_t t0, index_t t1) {
+                    for (index_t t = t0; t < t1; ++t)
+                        conv_dw_tile<CB, FB>(dw + tap, x, dy, xoff, zoff, count, (t / fblocks) * CB, (t % fblocks) * FB, F);
+                });
+            }
             if (dx) {
                 for (index_t f = 0; f < F; ++f)  // W[tap]^T: (F, C)
                     for (index_t c = 0; c < C; ++c) wt[f * C + c] = w[tap + c * F + f];
-                index_t p = 0;
-                for (; p + 4 <= count; p += 4)
-                    for (index_t c0 = 0; c0 < C; c0 += CBX) conv_dx_tile<4, CBX>(dx, wt, dy, xoff + p, zoff + p, c0, C, F);
-                for (; p < count; ++p)
-                    for (index_t c0 = 0; c0 < C; c0 += CBX) conv_dx_tile<1, CBX>(dx, wt, dy, xoff + p, zoff + p, c0, C, F);
+                // For one tap, distinct output pixels read distinct input pixels: threads take
+                // disjoint groups of 4 pixels.
+                parallel((count + 3) / 4, [&](index_t g0, index_t g1) {
+                    const index_t end = std::min(count, g1 * 4);
+                    index_t p = g0 * 4;
+                    for (; p + 4 <= end; p += 4)
+                        for (index_t c0 = 0; c0 < C; c0 += CBX) conv_dx_tile<4, CBX>(dx, wt, dy, xoff + p, zoff + p, c0, C, F);
+                    for (; p < end; ++p)
+                        for (index_t c0 = 0; c0 < C; c0 += CBX) conv_dx_tile<1, CBX>(dx, wt, dy, xoff + p, zoff + p, c0, C, F);
+                });
             }
         }
 }

@@ -4,17 +4,46 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <type_traits>
 
 #include "../../core/expr.hpp"
 #include "backward.hpp"
 #include "kernels.hpp"
+#include "threads.hpp"
 
 namespace typenet {
 
-// The host policy tag: model<Net, cpu>.
+// The host policy: model<Net, cpu>. cpu{} uses every hardware thread; cpu{1} one (no worker
+// threads are ever created -- static_model's choice); cpu{n} n. Work is split over samples (or
+// over disjoint blocks of a gradient), never oversubscribed, and identical for a given count.
 struct cpu {
     static constexpr bool host_memory = true;  // buffers are directly addressable by the host
+
+    explicit cpu(int threads = 0) : threads_(threads > 0 ? threads : default_threads()) {}
+    cpu(cpu&&) noexcept = default;
+    cpu& operator=(cpu&&) noexcept = default;
+    int threads() const { return threads_; }
+    static int default_threads() {
+        const unsigned h = std::thread::hardware_concurrency();
+        return h == 0 ? 1 : int(h);
+    }
+
+    // Starts the worker threads now (model::reserve does), so no later call allocates.
+    void prepare() {
+        if (threads_ > 1 && !pool_) pool_ = std::make_unique<cpu_detail::worker_pool>(threads_);
+    }
+
+    // f(begin, end) over [0, count) in contiguous slices, one per thread.
+    template <class F>
+    void parallel(index_t count, F&& f) {
+        if (threads_ <= 1 || count <= 1) {
+            if (count > 0) f(index_t(0), count);
+            return;
+        }
+        prepare();  // once per policy
+        pool_->run(count, f);
+    }
 
     // An owning host buffer. Grows only when asked for more (so steady-state inference allocates nothing).
     template <class T>
@@ -40,9 +69,16 @@ struct cpu {
         index_t n_ = 0, cap_ = 0;
     };
 
-    // Forward pass of one leaf layer: x (n, In) -> y (n, Out). ws: the layer's scratch (unused on CPU).
+    // Forward pass of one leaf layer: x (n, In) -> y (n, Out); samples are split over the threads.
     template <class L, class In, class Out, class T>
-    static void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/) {
+    void forward(const T* params, const T* x, T* y, index_t n, T* ws) {
+        parallel(n, [&](index_t b, index_t e) {
+            forward_range<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, ws);
+        });
+    }
+
+    template <class L, class In, class Out, class T>
+    static void forward_range(const T* params, const T* x, T* y, index_t n, T* /*ws*/) {
         using cat = typename L::category;
         if constexpr (std::is_same_v<cat, dense_tag>) {
             cpu_detail::dense_forward<L, In, Out>(params, x, y, n);
@@ -86,14 +122,19 @@ struct cpu {
         using cat = typename L::category;
         constexpr index_t count_in = In::size;
         if constexpr (std::is_same_v<cat, dense_tag>) {
-            cpu_detail::dense_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last);
+            cpu_detail::dense_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last,
+                                                   [this](index_t c, auto&& f) { parallel(c, f); });
         } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
             unsigned char* mem = scratch(cpu_detail::conv2d_backward_scratch_bytes<L, In, Out>(n, sizeof(T)));
             T* wt = reinterpret_cast<T*>(mem);
             index_t* offsets = reinterpret_cast<index_t*>(mem + sizeof(T) * ((L::filters * In::extents[2] + 1) & ~index_t(1)));
-            cpu_detail::conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, wt, offsets);
+            cpu_detail::conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, wt, offsets,
+                                                    [this](index_t c, auto&& f) { parallel(c, f); });
         } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
-            if (dx) cpu_detail::pool2d_backward<L, In, Out>(x, dy, dx, n);
+            if (dx)
+                parallel(n, [&](index_t b, index_t e) {
+                    cpu_detail::pool2d_backward<L, In, Out>(x + b * In::size, dy + b * Out::size, dx + b * In::size, e - b);
+                });
         } else if constexpr (std::is_same_v<cat, global_pool2d_tag>) {
             if (dx) cpu_detail::global_pool2d_backward<L, In>(x, dy, dx, n);
         } else if constexpr (std::is_same_v<cat, batch_norm_tag>) {
@@ -154,6 +195,8 @@ struct cpu {
     }
 
 private:
+    int threads_ = 1;
+    std::unique_ptr<cpu_detail::worker_pool> pool_;
     std::unique_ptr<unsigned char[]> scratch_;
     index_t scratch_size_ = 0;
 };
