@@ -222,3 +222,25 @@ TEST_CASE("a sparse loss accepts one-hot targets (their argmax), as classes") {
     CHECK(ha["loss"] == hb["loss"]);
     CHECK(a.evaluate(d.x, onehot).loss == b.evaluate(d.x, d.y).loss);
 }
+
+TEST_CASE("one thread and two threads compute the same training steps") {
+    using conv_net = tn::sequential<tn::input<12, 12, 3>, tn::conv2d<8, tn::kernel<3>, tn::same, tn::relu>, tn::max_pool2d<2>,
+                                    tn::conv2d<16, tn::kernel<3>, tn::strides<2>, tn::same>, tn::batch_norm<>, tn::relu,
+                                    tn::flatten, tn::dense<10, tn::softmax>>;
+    tn::model<conv_net> one(tn::cpu{1}, 3), two(tn::cpu{2}, 3);
+    CHECK(one.policy().threads() == 1);
+    CHECK(two.policy().threads() == 2);
+    for (auto* m : {&one, &two}) m->compile(tn::adam{}, tn::sparse_categorical_crossentropy{});
+    tn::batch<float, tn::shape<12, 12, 3>> x(7);
+    for (tn::index_t i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 101) / 101.0f;
+    const float t[7] = {0, 3, 9, 1, 1, 4, 7};
+    for (int step = 0; step < 3; ++step) {
+        const double a = one.train_on_batch(x.data(), t, 7);
+        const double b = two.train_on_batch(x.data(), t, 7);
+        CHECK(a == doctest::Approx(b).epsilon(1e-6));
+    }
+    const auto p1 = one.parameters(), p2 = two.parameters();
+    for (std::size_t i = 0; i < p1.size(); ++i) CHECK(p1[i] == doctest::Approx(p2[i]).epsilon(1e-5));
+    const auto y1 = one.predict(x), y2 = two.predict(x);
+    for (tn::index_t i = 0; i < y1.size(); ++i) CHECK(y1[i] == doctest::Approx(y2[i]).epsilon(1e-5));
+}
