@@ -32,17 +32,9 @@ struct conv2d : layer_base {
     static constexpr verdict check(dims in, check_options opt = {}) {
         if (Filters <= 0) return {problem::zero_or_negative_filters};
         if (kh <= 0 || kw <= 0) return {problem::zero_or_negative_kernel};
-        if (sh <= 0 || sw <= 0) return {problem::zero_or_negative_stride};
-        if (!is_hwc(in)) return {problem::needs_hwc_input};
-        if (window_output(in[0], kh, sh, pad) <= 0 || window_output(in[1], kw, sw, pad) <= 0)
-            return {problem::window_larger_than_input, make_dims({kh, kw})};
-        if (opt.strict_tiling && (!window_tiles_exactly(in[0], kh, sh, pad) || !window_tiles_exactly(in[1], kw, sw, pad)))
-            return {problem::window_does_not_tile_input, make_dims({kh, kw}), make_dims({sh, sw})};
-        return {};
+        return window_verdict(in, kh, kw, sh, sw, pad, opt);
     }
-    static constexpr dims output(dims in) {
-        return make_dims({window_output(in[0], kh, sh, pad), window_output(in[1], kw, sw, pad), Filters});
-    }
+    static constexpr dims output(dims in) { return window_output_dims(in, kh, kw, sh, sw, pad, Filters); }
     static constexpr void blocks(dims in, param_block* out) {
         out[0] = {"kernel", make_dims({kh, kw, in.back(), Filters}), true};
         if constexpr (has_bias) out[1] = {"bias", make_dims({Filters}), true};

@@ -157,4 +157,21 @@ inline constexpr bool options_known_v = (!std::is_void_v<typename option_kind_of
 // Helper for descriptors: rank and size checks on the input.
 constexpr bool is_hwc(dims d) { return d.rank == 3; }
 
+// The checks every sliding-window layer (conv2d, pooling) makes after its own arguments: an
+// (H, W, C) input, a window that fits the padded input, and (strict mode) exact tiling.
+constexpr verdict window_verdict(dims in, index_t kh, index_t kw, index_t sh, index_t sw, padding pad,
+                                 check_options opt) {
+    if (sh <= 0 || sw <= 0) return {problem::zero_or_negative_stride};
+    if (!is_hwc(in)) return {problem::needs_hwc_input};
+    if (window_output(in[0], kh, sh, pad) <= 0 || window_output(in[1], kw, sw, pad) <= 0)
+        return {problem::window_larger_than_input, make_dims({kh, kw})};
+    if (opt.strict_tiling && (!window_tiles_exactly(in[0], kh, sh, pad) || !window_tiles_exactly(in[1], kw, sw, pad)))
+        return {problem::window_does_not_tile_input, make_dims({kh, kw}), make_dims({sh, sw})};
+    return {};
+}
+// Output (H', W') of such a layer, with C' channels.
+constexpr dims window_output_dims(dims in, index_t kh, index_t kw, index_t sh, index_t sw, padding pad, index_t c) {
+    return make_dims({window_output(in[0], kh, sh, pad), window_output(in[1], kw, sw, pad), c});
+}
+
 }  // namespace typenet

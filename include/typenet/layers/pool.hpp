@@ -32,17 +32,9 @@ struct pool2d_base : layer_base {
 
     static constexpr verdict check(dims in, check_options opt = {}) {
         if (ph <= 0 || pw <= 0) return {problem::zero_or_negative_pool};
-        if (sh <= 0 || sw <= 0) return {problem::zero_or_negative_stride};
-        if (!is_hwc(in)) return {problem::needs_hwc_input};
-        if (window_output(in[0], ph, sh, pad) <= 0 || window_output(in[1], pw, sw, pad) <= 0)
-            return {problem::window_larger_than_input, make_dims({ph, pw})};
-        if (opt.strict_tiling && (!window_tiles_exactly(in[0], ph, sh, pad) || !window_tiles_exactly(in[1], pw, sw, pad)))
-            return {problem::window_does_not_tile_input, make_dims({ph, pw}), make_dims({sh, sw})};
-        return {};
+        return window_verdict(in, ph, pw, sh, sw, pad, opt);
     }
-    static constexpr dims output(dims in) {
-        return make_dims({window_output(in[0], ph, sh, pad), window_output(in[1], pw, sw, pad), in[2]});
-    }
+    static constexpr dims output(dims in) { return window_output_dims(in, ph, pw, sh, sw, pad, in[2]); }
     static constexpr index_t flops(dims in) { return output(in).size() * ph * pw; }
 };
 
