@@ -779,7 +779,9 @@ int main(int argc, char** argv) {
     const double wall = seconds_since(t_start);
     const double machine_busy = (cpu1.busy - cpu0.busy) / std::max(1.0, cpu1.total - cpu0.total);
     const double self_share = (cpu1.self_s - cpu0.self_s) / (wall * std::thread::hardware_concurrency());
-    std::printf("\nchecks     : %s\n", checks_ok ? "all outputs agree" : "SOME OUTPUTS DIFFER (see the table above)");
+    std::printf("\nchecks     : %s\n", !have_torch && !have_dlib ? "nothing compared (neither libtorch nor dlib is built in)"
+                                      : checks_ok                ? "all outputs agree"
+                                                                 : "SOME OUTPUTS DIFFER (see the table above)");
 #if PERF_PEAK_X86
     // The host's clock can drop when its other guests are busy -- invisible to /proc/stat here.
     std::printf("clock      : %.2f GHz at the start, %.2f GHz at the end (dependent integer adds)\n", clock_start,
