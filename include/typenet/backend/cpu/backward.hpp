@@ -256,16 +256,13 @@ template <class L, class In, class Out, class T>
 void pool2d_backward(const T* x, const T* dy, T* dx, index_t n) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1];
-    constexpr index_t PT = pad_before(H, L::ph, L::sh, L::pad), PL = pad_before(W, L::pw, L::sw, L::pad);
     std::fill(dx, dx + n * H * W * C, T(0));
     for (index_t s = 0; s < n; ++s) {
         const T* xs = x + s * H * W * C;
         T* dxs = dx + s * H * W * C;
         for (index_t oy = 0; oy < OH; ++oy)
             for (index_t ox = 0; ox < OW; ++ox) {
-                const index_t iy0 = oy * L::sh - PT, ix0 = ox * L::sw - PL;
-                const index_t y_lo = std::max<index_t>(0, iy0), y_hi = std::min<index_t>(H, iy0 + L::ph);
-                const index_t x_lo = std::max<index_t>(0, ix0), x_hi = std::min<index_t>(W, ix0 + L::pw);
+                const auto [y_lo, y_hi, x_lo, x_hi] = pool_window_at<L, In>(oy, ox);
                 const T* g = dy + ((s * OH + oy) * OW + ox) * C;
                 for (index_t c = 0; c < C; ++c) {
                     if constexpr (L::is_max) {

@@ -211,6 +211,20 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
     finish_activation<Act>(y, n * OH * OW, F);
 }
 
+// The real (unpadded) input cells under a pooling window at output (oy, ox): [y_lo, y_hi) x [x_lo, x_hi).
+// Shared by the forward and backward pooling kernels.
+struct pool_window {
+    index_t y_lo, y_hi, x_lo, x_hi;
+};
+template <class L, class In>
+TYPENET_INLINE pool_window pool_window_at(index_t oy, index_t ox) {
+    constexpr index_t H = In::extents[0], W = In::extents[1];
+    constexpr index_t PT = pad_before(H, L::ph, L::sh, L::pad), PL = pad_before(W, L::pw, L::sw, L::pad);
+    const index_t iy0 = oy * L::sh - PT, ix0 = ox * L::sw - PL;
+    return {std::max<index_t>(0, iy0), std::min<index_t>(H, iy0 + L::ph), std::max<index_t>(0, ix0),
+            std::min<index_t>(W, ix0 + L::pw)};
+}
+
 // ---- pooling --------------------------------------------------------------------------------------
 // Max pooling ignores padded cells (TensorFlow pads with -inf); average pooling divides by the
 // number of real cells in the window (TensorFlow's "same" average excludes padding).
@@ -218,15 +232,12 @@ template <class L, class In, class Out, class T>
 void pool2d_forward(const T* x, T* y, index_t n) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1];
-    constexpr index_t PT = pad_before(H, L::ph, L::sh, L::pad), PL = pad_before(W, L::pw, L::sw, L::pad);
     for (index_t s = 0; s < n; ++s) {
         const T* xs = x + s * H * W * C;
         T* ys = y + s * OH * OW * C;
         for (index_t oy = 0; oy < OH; ++oy)
             for (index_t ox = 0; ox < OW; ++ox) {
-                const index_t iy0 = oy * L::sh - PT, ix0 = ox * L::sw - PL;
-                const index_t y_lo = std::max<index_t>(0, iy0), y_hi = std::min<index_t>(H, iy0 + L::ph);
-                const index_t x_lo = std::max<index_t>(0, ix0), x_hi = std::min<index_t>(W, ix0 + L::pw);
+                const auto [y_lo, y_hi, x_lo, x_hi] = pool_window_at<L, In>(oy, ox);
                 T acc[C];
                 for (index_t c = 0; c < C; ++c) acc[c] = L::is_max ? -std::numeric_limits<T>::infinity() : T(0);
                 for (index_t iy = y_lo; iy < y_hi; ++iy)
