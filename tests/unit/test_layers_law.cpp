@@ -637,19 +637,16 @@ static_assert(tn::average_pool2d<3, tn::pool<2, 3>>::ph == 2 && tn::average_pool
 static_assert(tn::batch_norm<>::eps == 1e-3 && tn::batch_norm<tn::epsilon<1, 100000>>::eps == 1e-5);
 static_assert(tn::leaky_relu<>::slope == 0.3 && tn::dropout<1, 2>::rate == 0.5);
 
-// channel_block (backend/cpu/kernels.hpp): the register block width of dense units / conv filters. The
-// sizes below are chosen so that, whatever the width limit (it was 64, is 32), the tests cover: one
-// partial-width block (F below the limit), several full blocks, blocks of 1 (prime F above the limit),
-// and small odd-sized blocks; checked here as properties, not as the current numbers.
-constexpr bool block_divides(index_t f) { return f % tn::cpu_detail::channel_block(f) == 0; }
-constexpr bool several_blocks(index_t f) { return tn::cpu_detail::channel_block(f) < f; }
-static_assert(tn::cpu_detail::channel_block(7) == 7 && tn::cpu_detail::channel_block(17) == 17);  // one block
-static_assert(tn::cpu_detail::channel_block(67) == 1 && tn::cpu_detail::channel_block(65) == 1);  // prime-ish, > limit
-static_assert(tn::cpu_detail::channel_block(130) == 2);                                           // 2 x 65
-static_assert(block_divides(72) && block_divides(96) && block_divides(130) && block_divides(200) && block_divides(33));
-static_assert(several_blocks(65) && several_blocks(67) && several_blocks(72) && several_blocks(96) &&
-              several_blocks(130) && several_blocks(200));
-static_assert(tn::cpu_detail::channel_block(96) >= 24 && tn::cpu_detail::channel_block(72) > 2);  // wide full blocks
+// The CPU kernels split dense units / conv filters into blocks of gemm_tiles::nv vectors, then single
+// vectors, then a scalar rest (backend/cpu/gemm.hpp, kernels.hpp); the output pixels / rows into tiles
+// of 6 with a remainder. The sizes the cases below use are chosen to hit every kind of column block
+// (checked here as properties of the tile constants, not as their current numbers).
+#if TYPENET_VECTOR_EXTENSIONS
+constexpr index_t vw = tn::cpu_detail::simd<float>::width, nb = tn::cpu_detail::gemm_tiles::nv * vw;
+static_assert(67 > nb && (67 % nb) % vw != 0);  // full blocks and a scalar rest
+static_assert(72 % nb == vw);                   // full blocks and one vector
+static_assert(96 % nb == 0 && 17 < nb && 17 > vw && 7 < vw);  // full blocks only; a vector and a rest; a rest only
+#endif
 
 }  // namespace law
 

@@ -446,8 +446,9 @@ private:
     void read_block(T* host, index_t at, index_t n) const { std::copy(params_.data() + at, params_.data() + at + n, host); }
     void write_block(const T* host, index_t at, index_t n) { std::copy(host, host + n, params_.data() + at); }
 
-    std::array<T, std::size_t(Net::param_count)> params_{};
-    std::array<T, std::size_t(Net::arena_elems * MaxBatch)> arena_{};
+    // On cache lines, like the cpu policy's heap buffers (the kernels' vector loads split no line).
+    alignas(64) std::array<T, std::size_t(Net::param_count)> params_{};
+    alignas(64) std::array<T, std::size_t(Net::arena_elems * MaxBatch)> arena_{};
 };
 
 // Print a network type's summary without building a model.

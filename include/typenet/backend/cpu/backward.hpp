@@ -59,194 +59,208 @@ void activation_backward(const T* y, T* dy, index_t rows, index_t len, const tra
 }
 
 // ---- dense ---------------------------------------------------------------------------------------
+// Both gradients are gemm products (backend/cpu/gemm.hpp):
+//   dW (K, U)   = x^T (K, n) . dz (n, U)     -- x read through its strides, no copy
+//   dx^T (K, n) = W (K, U) . dz^T (U, n)     -- then transposed into dx (n, K)
+// scratch: dense_backward_scratch_elems (dz^T and dx^T). Threads take disjoint rows (k) of both.
+template <class L, class In>
+constexpr index_t dense_backward_scratch_elems(index_t n) {
+    return (L::units + In::size) * n;
+}
+
 template <class L, class In, class Out, class T, class Par>
 void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
-                    const train_context& ctx, bool last, Par&& parallel) {
+                    const train_context& ctx, bool last, T* scratch, Par&& parallel) {
     constexpr index_t K = In::size, U = L::units;
     activation_backward<typename L::activation>(y, dy, n, U, ctx, last);
     const T* w = params;
     if (ctx.param_grads) {
-        T* dw = grads;  // (K, U) = x^T (K, n) . dz (n, U); threads take disjoint rows of dw
-        parallel(K, [&](index_t k0, index_t k1) {
-            std::fill(dw + k0 * U, dw + k1 * U, T(0));
-            for (index_t r = 0; r < n; ++r) {
-                const T* dz = dy + r * U;
-                const T* xr = x + r * K;
-                for (index_t k = k0; k < k1; ++k) {
-                    const T a = xr[k];
-                    if (a == T(0)) continue;  // relu inputs are often zero
-                    axpy(dw + k * U, dz, a, U);
-                }
-            }
-        });
+        const gemm_args<T> g{x, 1, K, dy, U, grads, U, nullptr};
+        parallel(K, [&](index_t k0, index_t k1) { gemm(g, k0, k1, U, n, gemm_init::zero); });
         if constexpr (L::has_bias) {
             T* db = grads + K * U;
             std::fill(db, db + U, T(0));
-            for (index_t r = 0; r < n; ++r)
-                for (index_t j = 0; j < U; ++j) db[j] += dy[r * U + j];
+            for (index_t r = 0; r < n; ++r) axpy(db, dy + r * U, T(1), U);
         }
     }
-    if (dx)  // dx (n, K) = dz (n, U) . w^T; threads take disjoint samples
-        parallel(n, [&](index_t r0, index_t r1) {
-            for (index_t r = r0; r < r1; ++r)
-                for (index_t k = 0; k < K; ++k) dx[r * K + k] = dot(w + k * U, dy + r * U, U);
+    if (dx) {
+        T* dzt = scratch;         // (U, n)
+        T* dxt = scratch + U * n; // (K, n)
+        for (index_t r = 0; r < n; ++r)
+            for (index_t u = 0; u < U; ++u) dzt[u * n + r] = dy[r * U + u];
+        const gemm_args<T> g{w, U, 1, dzt, n, dxt, n, nullptr};
+        parallel(K, [&](index_t k0, index_t k1) {
+            gemm(g, k0, k1, n, U, gemm_init::zero);
+            for (index_t r = 0; r < n; ++r)
+                for (index_t k = k0; k < k1; ++k) dx[r * K + k] = dxt[k * n + r];
         });
+    }
 }
 
 // ---- conv2d --------------------------------------------------------------------------------------
-// Per kernel tap (ky, kx), both gradients are small matrix products over the output pixels whose
-// window uses that tap:
-//   dW[tap] (C, F) += x_tap^T (C, P) . dz (P, F)     -- register tile: CB input channels x F
-//   dx_tap  (P, C) += dz (P, F) . W[tap]^T (F, C)     -- register tile: 4 pixels x CB channels
-// so each loaded value feeds several FMAs (a per-pixel dot product loop ran at ~5 GFLOP/s).
-template <index_t CB, index_t FB, class T>
-void conv_dw_tile(T* TYPENET_RESTRICT dw, const T* TYPENET_RESTRICT x, const T* TYPENET_RESTRICT dz,
-                  const index_t* TYPENET_RESTRICT xoff, const index_t* TYPENET_RESTRICT zoff, index_t count,
-                  index_t c0, index_t f0, index_t F) {
-#if TYPENET_VECTOR_EXTENSIONS
-    if constexpr (FB % simd<T>::width == 0) {
-        using V = typename simd<T>::type;
-        constexpr index_t NV = FB / simd<T>::width, VW = simd<T>::width;
-        V acc[CB][NV] = {};
-        for (index_t p = 0; p < count; ++p) {
-            const T* xr = x + xoff[p] + c0;
-            const T* zr = dz + zoff[p] + f0;
-            V zv[NV];
-            for (index_t j = 0; j < NV; ++j) zv[j] = simd<T>::load(zr + j * VW);
-            for (index_t c = 0; c < CB; ++c)
-                for (index_t j = 0; j < NV; ++j) acc[c][j] += xr[c] * zv[j];
-        }
-        for (index_t c = 0; c < CB; ++c)
-            for (index_t j = 0; j < NV; ++j) {
-                T* d = dw + (c0 + c) * F + f0 + j * VW;
-                simd<T>::store(d, simd<T>::load(d) + acc[c][j]);
-            }
-        return;
-    }
-#endif
-    T acc[CB][FB] = {};
-    for (index_t p = 0; p < count; ++p) {
-        const T* xr = x + xoff[p] + c0;
-        const T* zr = dz + zoff[p] + f0;
-        for (index_t c = 0; c < CB; ++c) {
-            const T a = xr[c];
-            for (index_t f = 0; f < FB; ++f) acc[c][f] += a * zr[f];
+// dx is a convolution of dz with the kernel flipped and transposed (F in, C out): the forward
+// kernel computes it (conv_forward_pixels), reading dz as if dilated by the strides -- each input
+// pixel gathers its gradient once, so threads take disjoint input pixels and nothing accumulates.
+//
+// dW: for kernel row ky, the kw * C inputs under a window's row are contiguous (after "same"
+// padding is made explicit in a padded copy of x), and so are the matching kw * C rows of dW, so
+//   dW[ky] (kw * C, F) = sum over output pixels o of  xrun(o, ky)^T (kw * C) . dz(o) (F)
+// is a matrix product whose inner dimension is the pixels: MR rows x NV vectors of dW stay in
+// registers while the pixels of a chunk stream past (conv_dw_micro). Threads take disjoint tiles
+// of dW; the pixels go in fixed chunks (so dz and x stay in cache) whatever the thread count.
+struct conv_dw_tiles {
+    static constexpr index_t nv = TYPENET_VECTOR_EXTENSIONS ? (vector_registers >= 32 ? 4 : 2) : 8;
+    static constexpr index_t mr = TYPENET_VECTOR_EXTENSIONS ? 6 : 4;
+    static constexpr index_t chunk = 512;  // output pixels per pass
+};
+
+// dW rows [t0, t0 + MR) x columns [f0, f0 + NV vectors) (dw points at row t0, column f0).
+template <index_t MR, index_t NV, class T>
+void conv_dw_micro(T* TYPENET_RESTRICT dw, const T* TYPENET_RESTRICT xs, const index_t* TYPENET_RESTRICT xoff,
+                   const T* TYPENET_RESTRICT dz, index_t count, index_t F, bool accumulate) {
+    using S = simd<T>;
+    using V = typename S::type;
+    constexpr index_t VW = S::width;
+    V acc[MR][NV];
+    for (index_t r = 0; r < MR; ++r)
+        for (index_t j = 0; j < NV; ++j) acc[r][j] = accumulate ? S::load(dw + r * F + j * VW) : V{};
+    for (index_t o = 0; o < count; ++o) {
+        const T* xr = xs + xoff[o];
+        V zv[NV];
+        for (index_t j = 0; j < NV; ++j) zv[j] = S::load(dz + o * F + j * VW);
+        for (index_t r = 0; r < MR; ++r) {
+            const V a = S::splat(xr[r]);
+            for (index_t j = 0; j < NV; ++j) acc[r][j] = S::fma(a, zv[j], acc[r][j]);
         }
     }
-    for (index_t c = 0; c < CB; ++c)
-        for (index_t f = 0; f < FB; ++f) dw[(c0 + c) * F + f0 + f] += acc[c][f];
+    for (index_t r = 0; r < MR; ++r)
+        for (index_t j = 0; j < NV; ++j) S::store(dw + r * F + j * VW, acc[r][j]);
 }
 
-template <index_t PX, index_t CB, class T>
-void conv_dx_tile(T* TYPENET_RESTRICT dx, const T* TYPENET_RESTRICT wt, const T* TYPENET_RESTRICT dz,
-                  const index_t* TYPENET_RESTRICT xoff, const index_t* TYPENET_RESTRICT zoff, index_t c0, index_t C,
-                  index_t F) {
-#if TYPENET_VECTOR_EXTENSIONS
-    if constexpr (CB % simd<T>::width == 0) {
-        using V = typename simd<T>::type;
-        constexpr index_t NV = CB / simd<T>::width, VW = simd<T>::width;
-        V acc[PX][NV] = {};
-        for (index_t f = 0; f < F; ++f) {
-            V wv[NV];
-            for (index_t j = 0; j < NV; ++j) wv[j] = simd<T>::load(wt + f * C + c0 + j * VW);
-            for (index_t p = 0; p < PX; ++p) {
-                const T a = dz[zoff[p] + f];
-                for (index_t j = 0; j < NV; ++j) acc[p][j] += a * wv[j];
-            }
-        }
-        for (index_t p = 0; p < PX; ++p)
-            for (index_t j = 0; j < NV; ++j) {
-                T* d = dx + xoff[p] + c0 + j * VW;
-                simd<T>::store(d, simd<T>::load(d) + acc[p][j]);
-            }
-        return;
+template <index_t MR, class T>
+void conv_dw_micro_cols(T* TYPENET_RESTRICT dw, const T* TYPENET_RESTRICT xs, const index_t* TYPENET_RESTRICT xoff,
+                        const T* TYPENET_RESTRICT dz, index_t count, index_t F, index_t cols, bool accumulate) {
+    constexpr index_t MAXC = simd<T>::width;
+    T acc[MR][MAXC];
+    for (index_t r = 0; r < MR; ++r)
+        for (index_t j = 0; j < cols; ++j) acc[r][j] = accumulate ? dw[r * F + j] : T(0);
+    for (index_t o = 0; o < count; ++o) {
+        const T* xr = xs + xoff[o];
+        for (index_t r = 0; r < MR; ++r)
+            for (index_t j = 0; j < cols; ++j) acc[r][j] = fmadd(xr[r], dz[o * F + j], acc[r][j]);
     }
-#endif
-    T acc[PX][CB] = {};
-    for (index_t f = 0; f < F; ++f) {
-        const T* wr = wt + f * C + c0;
-        for (index_t p = 0; p < PX; ++p) {
-            const T a = dz[zoff[p] + f];
-            for (index_t c = 0; c < CB; ++c) acc[p][c] += a * wr[c];
-        }
-    }
-    for (index_t p = 0; p < PX; ++p)
-        for (index_t c = 0; c < CB; ++c) dx[xoff[p] + c0 + c] += acc[p][c];
+    for (index_t r = 0; r < MR; ++r)
+        for (index_t j = 0; j < cols; ++j) dw[r * F + j] = acc[r][j];
 }
 
-// Channel block for the dW tile: up to 4 input channels (C is often 1 or 3 in a first layer).
-constexpr index_t input_channel_block(index_t c) {
-    for (index_t b : {4, 3, 2})
-        if (c % b == 0) return b;
-    return 1;
+template <class T, index_t... R>
+void conv_dw_tile(T* dw, const T* xs, const index_t* xoff, const T* dz, index_t count, index_t F, index_t rows,
+                  index_t cols, bool accumulate, std::integer_sequence<index_t, R...>) {
+    constexpr index_t VW = simd<T>::width, NB = conv_dw_tiles::nv * VW;
+    if (cols == NB)
+        ((rows == R + 1 ? conv_dw_micro<R + 1, conv_dw_tiles::nv>(dw, xs, xoff, dz, count, F, accumulate) : void()), ...);
+    else if (cols == VW)
+        ((rows == R + 1 ? conv_dw_micro<R + 1, 1>(dw, xs, xoff, dz, count, F, accumulate) : void()), ...);
+    else
+        ((rows == R + 1 ? conv_dw_micro_cols<R + 1>(dw, xs, xoff, dz, count, F, cols, accumulate) : void()), ...);
+}
+
+// The input as the dW pass reads it: x itself when no window leaves it, else a zero-padded copy.
+template <class L, class In, class Out>
+struct conv_padded_input {
+    static constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
+    static constexpr index_t PT = pad_before(H, L::kh, L::sh, L::pad), PL = pad_before(W, L::kw, L::sw, L::pad);
+    static constexpr index_t HP = (Out::extents[0] - 1) * L::sh + L::kh, WP = (Out::extents[1] - 1) * L::sw + L::kw;
+    static constexpr bool copy = PT > 0 || PL > 0 || HP > H || WP > W;
+    static constexpr index_t rows = copy ? HP : H, cols = copy ? WP : W;  // the layout dW reads
+};
+
+// Scratch: the flipped kernel (dx), the pixel offsets and the padded input (dW).
+template <class L, class In, class Out>
+constexpr index_t conv2d_backward_scratch_bytes(index_t n, std::size_t elem) {
+    using P = conv_padded_input<L, In, Out>;
+    const index_t wt = L::kh * L::kw * In::extents[2] * L::filters;
+    const index_t pad = P::copy ? n * P::HP * P::WP * P::C : 0;
+    const index_t offs = n * Out::extents[0] * Out::extents[1];
+    auto up = [](index_t b) { return (b + 63) / 64 * 64; };
+    return up(index_t(elem) * wt) + up(index_t(elem) * pad) + up(offs * index_t(sizeof(index_t)));
 }
 
 template <class L, class In, class Out, class T, class Par>
 void conv2d_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
-                     const train_context& ctx, bool last, T* wt, index_t* offsets, Par&& parallel) {
+                     const train_context& ctx, bool last, unsigned char* scratch, Par&& parallel) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
     constexpr index_t KH = L::kh, KW = L::kw, SH = L::sh, SW = L::sw;
-    constexpr index_t PT = pad_before(H, KH, SH, L::pad), PL = pad_before(W, KW, SW, L::pad);
-    constexpr index_t FB = channel_block(F), CB = input_channel_block(C), CBX = channel_block(C);
+    using P = conv_padded_input<L, In, Out>;
     activation_backward<typename L::activation>(y, dy, n * OH * OW, F, ctx, last);
+    auto up = [](index_t b) { return (b + 63) / 64 * 64; };
+    T* wt = reinterpret_cast<T*>(scratch);
+    T* xpad = reinterpret_cast<T*>(scratch + up(index_t(sizeof(T)) * KH * KW * C * F));
+    index_t* xoff = reinterpret_cast<index_t*>(reinterpret_cast<unsigned char*>(xpad) +
+                                               up(index_t(sizeof(T)) * (P::copy ? n * P::HP * P::WP * C : 0)));
     const T* w = params;
-    T* dw = grads;
     if (ctx.param_grads) {
-        std::fill(dw, dw + KH * KW * C * F, T(0));
+        T* dw = grads;
         if constexpr (L::has_bias) {
             T* db = dw + KH * KW * C * F;
             std::fill(db, db + F, T(0));
             for (index_t p = 0; p < n * OH * OW; ++p) axpy(db, dy + p * F, T(1), F);
         }
-    }
-    if (dx) std::fill(dx, dx + n * H * W * C, T(0));
-    index_t* xoff = offsets;                 // input offsets of the pixels using this tap
-    index_t* zoff = offsets + n * OH * OW;   // and of their output gradients
-    for (index_t ky = 0; ky < KH; ++ky)
-        for (index_t kx = 0; kx < KW; ++kx) {
-            index_t count = 0;
-            for (index_t s = 0; s < n; ++s)
-                for (index_t oy = 0; oy < OH; ++oy) {
-                    const index_t iy = oy * SH - PT + ky;
-                    if (iy < 0 || iy >= H) continue;
-                    for (index_t ox = 0; ox < OW; ++ox) {
-                        const index_t ix = ox * SW - PL + kx;
-                        if (ix < 0 || ix >= W) continue;
-                        xoff[count] = ((s * H + iy) * W + ix) * C;
-                        zoff[count] = ((s * OH + oy) * OW + ox) * F;
-                        ++count;
+        const T* xs = x;
+        if constexpr (P::copy) {
+            parallel(n, [&](index_t s0, index_t s1) {
+                std::fill(xpad + s0 * P::HP * P::WP * C, xpad + s1 * P::HP * P::WP * C, T(0));
+                for (index_t s = s0; s < s1; ++s)
+                    for (index_t iy = 0; iy < H; ++iy) {
+                        const index_t py = iy + P::PT;
+                        if (py >= P::HP) break;
+                        const index_t lo = std::max<index_t>(0, -P::PL), hi = std::min<index_t>(W, P::WP - P::PL);
+                        if (hi > lo)
+                            std::copy(x + ((s * H + iy) * W + lo) * C, x + ((s * H + iy) * W + hi) * C,
+                                      xpad + ((s * P::HP + py) * P::WP + lo + P::PL) * C);
                     }
-                }
-            const index_t tap = (ky * KW + kx) * C * F;
-            if (ctx.param_grads) {  // threads take disjoint (c0, f0) tiles of dW
-                constexpr index_t fblocks = F / FB;
-                parallel((C / CB) * fblocks, [&](index_t t0, index_t t1) {
-                    for (index_t t = t0; t < t1; ++t)
-                        conv_dw_tile<CB, FB>(dw + tap, x, dy, xoff, zoff, count, (t / fblocks) * CB, (t % fblocks) * FB, F);
-                });
-            }
-            if (dx) {
-                for (index_t f = 0; f < F; ++f)  // W[tap]^T: (F, C)
-                    for (index_t c = 0; c < C; ++c) wt[f * C + c] = w[tap + c * F + f];
-                // For one tap, distinct output pixels read distinct input pixels: threads take
-                // disjoint groups of 4 pixels.
-                parallel((count + 3) / 4, [&](index_t g0, index_t g1) {
-                    const index_t end = std::min(count, g1 * 4);
-                    index_t p = g0 * 4;
-                    for (; p + 4 <= end; p += 4)
-                        for (index_t c0 = 0; c0 < C; c0 += CBX) conv_dx_tile<4, CBX>(dx, wt, dy, xoff + p, zoff + p, c0, C, F);
-                    for (; p < end; ++p)
-                        for (index_t c0 = 0; c0 < C; c0 += CBX) conv_dx_tile<1, CBX>(dx, wt, dy, xoff + p, zoff + p, c0, C, F);
-                });
-            }
+            });
+            xs = xpad;
         }
-}
-
-// Scratch the conv backward pass needs: the transposed tap (F * C) and two offset lists.
-template <class L, class In, class Out>
-constexpr index_t conv2d_backward_scratch_bytes(index_t n, std::size_t elem) {
-    return index_t(elem) * L::filters * In::extents[2] + 2 * n * Out::extents[0] * Out::extents[1] * index_t(sizeof(index_t));
+        index_t o = 0;
+        for (index_t s = 0; s < n; ++s)
+            for (index_t oy = 0; oy < OH; ++oy)
+                for (index_t ox = 0; ox < OW; ++ox) xoff[o++] = ((s * P::rows + oy * SH) * P::cols + ox * SW) * C;
+        constexpr index_t RUN = KW * C, MR = conv_dw_tiles::mr, VW = simd<T>::width, NB = conv_dw_tiles::nv * VW;
+        constexpr index_t row_tiles = (RUN + MR - 1) / MR, col_tiles = F / NB + (F % NB) / VW + (F % VW ? 1 : 0);
+        const index_t pixels = n * OH * OW;
+        for (index_t o0 = 0; o0 < pixels; o0 += conv_dw_tiles::chunk) {
+            const index_t count = std::min(conv_dw_tiles::chunk, pixels - o0);
+            parallel(KH * row_tiles * col_tiles, [&](index_t t0, index_t t1) {
+                for (index_t t = t0; t < t1; ++t) {
+                    const index_t ky = t / (row_tiles * col_tiles), rt = (t / col_tiles) % row_tiles, ct = t % col_tiles;
+                    // column tile ct: full NB blocks, then single vectors, then the scalar rest
+                    index_t f0, cols;
+                    if (ct < F / NB) f0 = ct * NB, cols = NB;
+                    else if (ct < F / NB + (F % NB) / VW) f0 = (F / NB) * NB + (ct - F / NB) * VW, cols = VW;
+                    else f0 = F - F % VW, cols = F % VW;
+                    const index_t r0 = rt * MR, rows = std::min(MR, RUN - r0);
+                    conv_dw_tile(dw + (ky * RUN + r0) * F + f0, xs + ky * P::cols * C + r0, xoff + o0, dy + o0 * F + f0, count, F,
+                                 rows, cols, o0 > 0, std::make_integer_sequence<index_t, MR>{});
+                }
+            });
+        }
+    }
+    if (dx) {
+        for (index_t ky = 0; ky < KH; ++ky)  // flipped and transposed: wt[KH-1-ky][KW-1-kx][f][c] = w[ky][kx][c][f]
+            for (index_t kx = 0; kx < KW; ++kx)
+                for (index_t c = 0; c < C; ++c)
+                    for (index_t f = 0; f < F; ++f)
+                        wt[(((KH - 1 - ky) * KW + (KW - 1 - kx)) * F + f) * C + c] = w[((ky * KW + kx) * C + c) * F + f];
+        constexpr index_t PT = pad_before(H, KH, SH, L::pad), PL = pad_before(W, KW, SW, L::pad);
+        constexpr conv_geometry gt{OH, OW, F, H, W, C, KH, KW, 1, 1, KH - 1 - PT, KW - 1 - PL, SH, SW};
+        static constexpr T zeros[F] = {};
+        parallel(n * H * W, [&](index_t q0, index_t q1) {
+            conv_forward_pixels(gt, static_cast<const T*>(wt), static_cast<const T*>(nullptr), static_cast<const T*>(dy), zeros, dx,
+                                q0, q1, vec_act<T>{}, [](T*, index_t) {});
+        });
+    }
 }
 
 // ---- pooling -------------------------------------------------------------------------------------
@@ -264,18 +278,31 @@ void pool2d_backward(const T* x, const T* dy, T* dx, index_t n) {
             for (index_t ox = 0; ox < OW; ++ox) {
                 const auto [y_lo, y_hi, x_lo, x_hi] = pool_window_at<L, In>(oy, ox);
                 const T* g = dy + ((s * OH + oy) * OW + ox) * C;
-                for (index_t c = 0; c < C; ++c) {
-                    if constexpr (L::is_max) {
-                        index_t best = y_lo * W + x_lo;
-                        for (index_t iy = y_lo; iy < y_hi; ++iy)
-                            for (index_t ix = x_lo; ix < x_hi; ++ix)
-                                if (xs[(iy * W + ix) * C + c] > xs[best * C + c]) best = iy * W + ix;
-                        dxs[best * C + c] += g[c];
-                    } else {
-                        const T share = g[c] / T((y_hi - y_lo) * (x_hi - x_lo));
-                        for (index_t iy = y_lo; iy < y_hi; ++iy)
-                            for (index_t ix = x_lo; ix < x_hi; ++ix) dxs[(iy * W + ix) * C + c] += share;
-                    }
+                if constexpr (L::is_max) {
+                    // One pass over the window with every channel at once (contiguous, vectorised):
+                    // the running maximum and where it is; strict > keeps the first maximum.
+                    T best[C];
+                    index_t at[C];
+                    const index_t first = y_lo * W + x_lo;
+                    for (index_t c = 0; c < C; ++c) best[c] = xs[first * C + c], at[c] = first;
+                    for (index_t iy = y_lo; iy < y_hi; ++iy)
+                        for (index_t ix = x_lo; ix < x_hi; ++ix) {
+                            const index_t cell = iy * W + ix;
+                            const T* xp = xs + cell * C;
+                            for (index_t c = 0; c < C; ++c) {
+                                const bool more = xp[c] > best[c];
+                                best[c] = more ? xp[c] : best[c];
+                                at[c] = more ? cell : at[c];
+                            }
+                        }
+                    for (index_t c = 0; c < C; ++c) dxs[at[c] * C + c] += g[c];
+                } else {
+                    const T cells = T((y_hi - y_lo) * (x_hi - x_lo));
+                    for (index_t iy = y_lo; iy < y_hi; ++iy)
+                        for (index_t ix = x_lo; ix < x_hi; ++ix) {
+                            T* d = dxs + (iy * W + ix) * C;
+                            for (index_t c = 0; c < C; ++c) d[c] += g[c] / cells;
+                        }
                 }
             }
     }

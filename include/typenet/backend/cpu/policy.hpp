@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <thread>
 #include <type_traits>
 
@@ -45,6 +46,21 @@ struct cpu {
         pool_->run(count, f);
     }
 
+    // Every host allocation of the policy starts on a cache line: the kernels' vector loads then
+    // split no line, and speed no longer depends on where malloc happened to put a buffer
+    // (16-byte glibc alignment cost up to 1.5x on M2; docs/performance.md).
+    static constexpr std::size_t alignment = 64;
+    struct aligned_delete {
+        void operator()(void* p) const { ::operator delete[](p, std::align_val_t(alignment)); }
+    };
+    template <class T>
+    static std::unique_ptr<T[], aligned_delete> allocate(index_t n) {
+        static_assert(std::is_trivially_default_constructible_v<T> && std::is_trivially_destructible_v<T>);
+        void* p = ::operator new[](std::size_t(n) * sizeof(T), std::align_val_t(alignment));
+        std::memset(p, 0, std::size_t(n) * sizeof(T));
+        return std::unique_ptr<T[], aligned_delete>(static_cast<T*>(p));
+    }
+
     // An owning host buffer. Grows only when asked for more (so steady-state inference allocates nothing).
     template <class T>
     class buffer {
@@ -53,7 +69,7 @@ struct cpu {
         explicit buffer(index_t n) { resize(n); }
         void resize(index_t n) {
             if (n > cap_) {
-                p_.reset(new T[std::size_t(n)]());
+                p_ = allocate<T>(n);
                 cap_ = n;
             }
             n_ = n;
@@ -65,13 +81,27 @@ struct cpu {
         void download(T* host, index_t n, index_t at = 0) const { std::copy(p_.get() + at, p_.get() + at + n, host); }
 
     private:
-        std::unique_ptr<T[]> p_;
+        std::unique_ptr<T[], aligned_delete> p_;
         index_t n_ = 0, cap_ = 0;
     };
 
     // Forward pass of one leaf layer: x (n, In) -> y (n, Out); samples are split over the threads.
     template <class L, class In, class Out, class T>
     void forward(const T* params, const T* x, T* y, index_t n, T* ws) {
+        if constexpr (std::is_same_v<typename L::category, dense_tag>) {
+            // Dense layers split their units instead: each thread streams only its columns of the
+            // weights (M1's 4 MB kernel read twice made two threads no faster than one), and a
+            // single sample still uses every thread.
+            constexpr index_t NB = cpu_detail::gemm_tiles::nv * cpu_detail::simd<T>::width;
+            constexpr index_t blocks = (L::units + NB - 1) / NB;
+            if (threads_ > 1 && blocks > 1) {
+                parallel(blocks, [&](index_t b, index_t e) {
+                    cpu_detail::dense_forward_cols<L, In, Out>(params, x, y, n, b * NB, std::min(L::units, e * NB));
+                });
+                cpu_detail::finish_activation<typename L::activation>(y, n, L::units);
+                return;
+            }
+        }
         parallel(n, [&](index_t b, index_t e) {
             forward_range<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, ws);
         });
@@ -122,13 +152,12 @@ struct cpu {
         using cat = typename L::category;
         constexpr index_t count_in = In::size;
         if constexpr (std::is_same_v<cat, dense_tag>) {
-            cpu_detail::dense_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last,
+            T* mem = reinterpret_cast<T*>(scratch(cpu_detail::dense_backward_scratch_elems<L, In>(n) * index_t(sizeof(T))));
+            cpu_detail::dense_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, mem,
                                                    [this](index_t c, auto&& f) { parallel(c, f); });
         } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
             unsigned char* mem = scratch(cpu_detail::conv2d_backward_scratch_bytes<L, In, Out>(n, sizeof(T)));
-            T* wt = reinterpret_cast<T*>(mem);
-            index_t* offsets = reinterpret_cast<index_t*>(mem + sizeof(T) * ((L::filters * In::extents[2] + 1) & ~index_t(1)));
-            cpu_detail::conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, wt, offsets,
+            cpu_detail::conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, mem,
                                                     [this](index_t c, auto&& f) { parallel(c, f); });
         } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
             if (dx)
@@ -162,9 +191,8 @@ struct cpu {
     // Kernel scratch owned by the policy object: grows to the largest request, then is reused
     // (no allocation per training step after the first).
     unsigned char* scratch(index_t bytes) {
-        bytes += 2 * index_t(sizeof(index_t));  // room for the offsets' alignment
         if (bytes > scratch_size_) {
-            scratch_.reset(new unsigned char[std::size_t(bytes)]);
+            scratch_ = allocate<unsigned char>(bytes);
             scratch_size_ = bytes;
         }
         return scratch_.get();
@@ -197,7 +225,7 @@ struct cpu {
 private:
     int threads_ = 1;
     std::unique_ptr<cpu_detail::worker_pool> pool_;
-    std::unique_ptr<unsigned char[]> scratch_;
+    std::unique_ptr<unsigned char[], aligned_delete> scratch_;
     index_t scratch_size_ = 0;
 };
 
