@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what typenet's build, tests and demo need on Debian 12, only the packages that are missing
-# (dataset-fashion-mnist is the training data of the examples; libstb-dev decodes image folders).
+# (dataset-fashion-mnist is the training data of the examples; libstb-dev decodes image folders;
+# libtorch-dev and libdlib-dev are the side-by-side baselines of bench/perf, whose outputs the
+# perf_quick test compares with typenet's, and libopenblas0 is the BLAS libtorch is measured with --
+# without it libtorch's dense layers fall back to the reference BLAS, see docs/performance.md).
 # Needs root (or sudo) when something is missing. CUDA is optional: it is used from /usr/local/cuda
 # when present (the CUDA tests then compile and link, and report SKIPPED without a GPU).
 set -euo pipefail
 
-packages=(cmake make g++ clang doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist)
+packages=(cmake make g++ clang doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist
+          libtorch-dev libdlib-dev libopenblas0)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

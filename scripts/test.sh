@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # All of typenet's tests: unit and Keras-parity tests, header self-containment, must-not-compile
 # diagnostics (g++ and clang), -fno-exceptions build, heap-allocation counts, a find_package
-# consumer, the examples, and the CUDA policy (compiled and linked; SKIPPED without a GPU).
+# consumer, the examples, the CUDA policy (compiled and linked; SKIPPED without a GPU) and the
+# benchmark driver in --quick mode (perf_quick: outputs compared with libtorch and dlib; no timing).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/setup.sh"
