@@ -114,55 +114,54 @@ struct conv_dw_tiles {
     static constexpr index_t chunk = 512;  // output pixels per pass
 };
 
-// dW rows [t0, t0 + MR) x columns [f0, f0 + NV vectors) (dw points at row t0, column f0).
+// dW rows [t0, t0 + rows) x columns [f0, f0 + NV vectors), rows <= MR (dw points at row t0, column
+// f0); a remainder tile recomputes its last row in the spare accumulators and does not store it.
 template <index_t MR, index_t NV, class T>
 void conv_dw_micro(T* TYPENET_RESTRICT dw, const T* TYPENET_RESTRICT xs, const index_t* TYPENET_RESTRICT xoff,
-                   const T* TYPENET_RESTRICT dz, index_t count, index_t F, bool accumulate) {
+                   const T* TYPENET_RESTRICT dz, index_t count, index_t F, index_t rows, bool accumulate) {
     using S = simd<T>;
     using V = typename S::type;
     constexpr index_t VW = S::width;
+    index_t row[MR];
+    for (index_t r = 0; r < MR; ++r) row[r] = std::min(r, rows - 1);
     V acc[MR][NV];
     for (index_t r = 0; r < MR; ++r)
-        for (index_t j = 0; j < NV; ++j) acc[r][j] = accumulate ? S::load(dw + r * F + j * VW) : V{};
+        for (index_t j = 0; j < NV; ++j) acc[r][j] = accumulate ? S::load(dw + row[r] * F + j * VW) : V{};
     for (index_t o = 0; o < count; ++o) {
         const T* xr = xs + xoff[o];
         V zv[NV];
         for (index_t j = 0; j < NV; ++j) zv[j] = S::load(dz + o * F + j * VW);
         for (index_t r = 0; r < MR; ++r) {
-            const V a = S::splat(xr[r]);
+            const V a = S::splat(xr[row[r]]);
             for (index_t j = 0; j < NV; ++j) acc[r][j] = S::fma(a, zv[j], acc[r][j]);
         }
     }
     for (index_t r = 0; r < MR; ++r)
-        for (index_t j = 0; j < NV; ++j) S::store(dw + r * F + j * VW, acc[r][j]);
+        if (r < rows)
+            for (index_t j = 0; j < NV; ++j) S::store(dw + r * F + j * VW, acc[r][j]);
 }
 
-template <index_t MR, class T>
+template <class T>
 void conv_dw_micro_cols(T* TYPENET_RESTRICT dw, const T* TYPENET_RESTRICT xs, const index_t* TYPENET_RESTRICT xoff,
-                        const T* TYPENET_RESTRICT dz, index_t count, index_t F, index_t cols, bool accumulate) {
+                        const T* TYPENET_RESTRICT dz, index_t count, index_t F, index_t rows, index_t cols,
+                        bool accumulate) {
     constexpr index_t MAXC = simd<T>::width;
-    T acc[MR][MAXC];
-    for (index_t r = 0; r < MR; ++r)
-        for (index_t j = 0; j < cols; ++j) acc[r][j] = accumulate ? dw[r * F + j] : T(0);
-    for (index_t o = 0; o < count; ++o) {
-        const T* xr = xs + xoff[o];
-        for (index_t r = 0; r < MR; ++r)
-            for (index_t j = 0; j < cols; ++j) acc[r][j] = fmadd(xr[r], dz[o * F + j], acc[r][j]);
+    for (index_t r = 0; r < rows; ++r) {
+        T acc[MAXC];
+        for (index_t j = 0; j < cols; ++j) acc[j] = accumulate ? dw[r * F + j] : T(0);
+        for (index_t o = 0; o < count; ++o)
+            for (index_t j = 0; j < cols; ++j) acc[j] = fmadd(xs[xoff[o] + r], dz[o * F + j], acc[j]);
+        for (index_t j = 0; j < cols; ++j) dw[r * F + j] = acc[j];
     }
-    for (index_t r = 0; r < MR; ++r)
-        for (index_t j = 0; j < cols; ++j) dw[r * F + j] = acc[r][j];
 }
 
-template <class T, index_t... R>
+template <class T>
 void conv_dw_tile(T* dw, const T* xs, const index_t* xoff, const T* dz, index_t count, index_t F, index_t rows,
-                  index_t cols, bool accumulate, std::integer_sequence<index_t, R...>) {
-    constexpr index_t VW = simd<T>::width, NB = conv_dw_tiles::nv * VW;
-    if (cols == NB)
-        ((rows == R + 1 ? conv_dw_micro<R + 1, conv_dw_tiles::nv>(dw, xs, xoff, dz, count, F, accumulate) : void()), ...);
-    else if (cols == VW)
-        ((rows == R + 1 ? conv_dw_micro<R + 1, 1>(dw, xs, xoff, dz, count, F, accumulate) : void()), ...);
-    else
-        ((rows == R + 1 ? conv_dw_micro_cols<R + 1>(dw, xs, xoff, dz, count, F, cols, accumulate) : void()), ...);
+                  index_t cols, bool accumulate) {
+    constexpr index_t VW = simd<T>::width, NB = conv_dw_tiles::nv * VW, MR = conv_dw_tiles::mr;
+    if (cols == NB) conv_dw_micro<MR, conv_dw_tiles::nv>(dw, xs, xoff, dz, count, F, rows, accumulate);
+    else if (cols == VW) conv_dw_micro<MR, 1>(dw, xs, xoff, dz, count, F, rows, accumulate);
+    else conv_dw_micro_cols(dw, xs, xoff, dz, count, F, rows, cols, accumulate);
 }
 
 // The input as the dW pass reads it: x itself when no window leaves it, else a zero-padded copy.
@@ -242,7 +241,7 @@ void conv2d_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T
                     else f0 = F - F % VW, cols = F % VW;
                     const index_t r0 = rt * MR, rows = std::min(MR, RUN - r0);
                     conv_dw_tile(dw + (ky * RUN + r0) * F + f0, xs + ky * P::cols * C + r0, xoff + o0, dy + o0 * F + f0, count, F,
-                                 rows, cols, o0 > 0, std::make_integer_sequence<index_t, MR>{});
+                                 rows, cols, o0 > 0);
                 }
             });
         }

@@ -38,66 +38,69 @@ struct gemm_tiles {
     static constexpr index_t kc = 256;
 };
 
-// C[i0 .. i0+MR) x [j0 .. j0 + NV * width) over k in [k0, k0 + kc).
+// C[i0 .. i0 + rows) x [j0 .. j0 + NV * width) over k in [k0, k0 + kc), rows <= MR. A remainder
+// tile (rows < MR) computes its last row again in the spare accumulators and stores only its own
+// rows: one instantiation per width instead of one per row count (compile time), and every row is
+// computed by the same instructions wherever it falls.
 template <index_t MR, index_t NV, class T>
-void gemm_micro(const gemm_args<T>& g, index_t i0, index_t j0, index_t k0, index_t kc, gemm_init init,
+void gemm_micro(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, index_t k0, index_t kc, gemm_init init,
                 const vec_act<T>& act) {
     using S = simd<T>;
     using V = typename S::type;
     constexpr index_t VW = S::width;
-    const T* TYPENET_RESTRICT a = g.a + i0 * g.ars + k0 * g.acs;
+    const T* arow[MR];
+    T* crow[MR];
+    for (index_t r = 0; r < MR; ++r) {
+        const index_t i = i0 + std::min(r, rows - 1);
+        arow[r] = g.a + i * g.ars + k0 * g.acs;
+        crow[r] = g.c + i * g.ldc + j0;
+    }
     const T* TYPENET_RESTRICT b = g.b + k0 * g.ldb + j0;
-    T* TYPENET_RESTRICT c = g.c + i0 * g.ldc + j0;
-    const index_t ars = g.ars, acs = g.acs, ldb = g.ldb;
+    const index_t acs = g.acs, ldb = g.ldb;
     V acc[MR][NV];
     for (index_t j = 0; j < NV; ++j) {
         const V start = init == gemm_init::bias ? S::load(g.bias + j0 + j * VW) : V{};
-        for (index_t r = 0; r < MR; ++r) acc[r][j] = init == gemm_init::accumulate ? S::load(c + r * g.ldc + j * VW) : start;
+        for (index_t r = 0; r < MR; ++r) acc[r][j] = init == gemm_init::accumulate ? S::load(crow[r] + j * VW) : start;
     }
     for (index_t k = 0; k < kc; ++k) {
         V bv[NV];
         for (index_t j = 0; j < NV; ++j) bv[j] = S::load(b + k * ldb + j * VW);
         for (index_t r = 0; r < MR; ++r) {
-            const V av = S::splat(a[r * ars + k * acs]);
+            const V av = S::splat(arow[r][k * acs]);
             for (index_t j = 0; j < NV; ++j) acc[r][j] = S::fma(av, bv[j], acc[r][j]);
         }
     }
     for (index_t r = 0; r < MR; ++r)
-        for (index_t j = 0; j < NV; ++j) S::store(c + r * g.ldc + j * VW, S::activate(acc[r][j], act));
+        if (r < rows)
+            for (index_t j = 0; j < NV; ++j) S::store(crow[r] + j * VW, S::activate(acc[r][j], act));
 }
 
 // The last columns of C, fewer than one vector: plain scalars.
 template <index_t MR, class T>
-void gemm_micro_cols(const gemm_args<T>& g, index_t i0, index_t j0, index_t cols, index_t k0, index_t kc,
+void gemm_micro_cols(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, index_t cols, index_t k0, index_t kc,
                      gemm_init init, const vec_act<T>& act) {
     constexpr index_t MAXC = simd<T>::width;
-    const T* TYPENET_RESTRICT a = g.a + i0 * g.ars + k0 * g.acs;
     const T* TYPENET_RESTRICT b = g.b + k0 * g.ldb + j0;
-    T* TYPENET_RESTRICT c = g.c + i0 * g.ldc + j0;
-    T acc[MR][MAXC];
-    for (index_t r = 0; r < MR; ++r)
+    for (index_t r = 0; r < rows; ++r) {
+        const T* TYPENET_RESTRICT a = g.a + (i0 + r) * g.ars + k0 * g.acs;
+        T* TYPENET_RESTRICT c = g.c + (i0 + r) * g.ldc + j0;
+        T acc[MAXC];
         for (index_t j = 0; j < cols; ++j)
-            acc[r][j] = init == gemm_init::accumulate ? c[r * g.ldc + j] : init == gemm_init::bias ? g.bias[j0 + j] : T(0);
-    for (index_t k = 0; k < kc; ++k)
-        for (index_t r = 0; r < MR; ++r) {
-            const T av = a[r * g.ars + k * g.acs];
-            for (index_t j = 0; j < cols; ++j) acc[r][j] = fmadd(av, b[k * g.ldb + j], acc[r][j]);
-        }
-    for (index_t r = 0; r < MR; ++r)
-        for (index_t j = 0; j < cols; ++j) c[r * g.ldc + j] = act(acc[r][j]);
+            acc[j] = init == gemm_init::accumulate ? c[j] : init == gemm_init::bias ? g.bias[j0 + j] : T(0);
+        for (index_t k = 0; k < kc; ++k)
+            for (index_t j = 0; j < cols; ++j) acc[j] = fmadd(a[k * g.acs], b[k * g.ldb + j], acc[j]);
+        for (index_t j = 0; j < cols; ++j) c[j] = act(acc[j]);
+    }
 }
 
 // One tile of `rows` (1..MR) rows and `cols` columns: NV vectors, one vector, or a scalar tail.
-template <class T, index_t... R>
+template <class T>
 void gemm_tile(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, index_t cols, index_t k0, index_t kc,
-               gemm_init init, const vec_act<T>& act, std::integer_sequence<index_t, R...>) {
-    constexpr index_t NB = gemm_tiles::nv * simd<T>::width, VW = simd<T>::width;
-    if (cols == NB)
-        ((rows == R + 1 ? gemm_micro<R + 1, gemm_tiles::nv>(g, i0, j0, k0, kc, init, act) : void()), ...);
-    else if (cols == VW)
-        ((rows == R + 1 ? gemm_micro<R + 1, 1>(g, i0, j0, k0, kc, init, act) : void()), ...);
-    else
-        ((rows == R + 1 ? gemm_micro_cols<R + 1>(g, i0, j0, cols, k0, kc, init, act) : void()), ...);
+               gemm_init init, const vec_act<T>& act) {
+    constexpr index_t NB = gemm_tiles::nv * simd<T>::width, VW = simd<T>::width, MR = gemm_tiles::mr;
+    if (cols == NB) gemm_micro<MR, gemm_tiles::nv>(g, rows, i0, j0, k0, kc, init, act);
+    else if (cols == VW) gemm_micro<MR, 1>(g, rows, i0, j0, k0, kc, init, act);
+    else gemm_micro_cols<MR>(g, rows, i0, j0, cols, k0, kc, init, act);
 }
 
 // C rows [m0, m1) x columns [n0, n1) of an (M x N) = (M x K) . (K x N) product. `init` says what C
@@ -121,7 +124,7 @@ void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t n0, index_t n1,
             index_t lag_i = m0, lag_rows = 0;
             for (index_t i0 = m0; i0 < m1; i0 += MR) {
                 const index_t rows = std::min(MR, m1 - i0);
-                gemm_tile(g, rows, i0, j0, cols, k0, kc, step, store, std::make_integer_sequence<index_t, MR>{});
+                gemm_tile(g, rows, i0, j0, cols, k0, kc, step, store);
                 if (last) {
                     for (index_t r = 0; r < lag_rows; ++r) epi(g.c + (lag_i + r) * g.ldc + j0, cols);
                     lag_i = i0, lag_rows = rows;

@@ -160,7 +160,7 @@ TYPENET_INLINE void conv_accumulate(V (&acc)[PX][NV], const T* const* rows, cons
 
 template <index_t PX, index_t NV, class T>
 void conv_micro(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT bias,
-                const T* TYPENET_RESTRICT x, const T* zeros, const conv_pixel* px, bool interior,
+                const T* TYPENET_RESTRICT x, const T* zeros, const conv_pixel* px, index_t count, bool interior,
                 T* TYPENET_RESTRICT y, index_t j0, const vec_act<T>& act) {
     using S = simd<T>;
     using V = typename S::type;
@@ -187,14 +187,15 @@ void conv_micro(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TY
             }
     }
     for (index_t p = 0; p < PX; ++p)
-        for (index_t j = 0; j < NV; ++j) S::store(y + px[p].out * F + j0 + j * VW, S::activate(acc[p][j], act));
+        if (p < count)
+            for (index_t j = 0; j < NV; ++j) S::store(y + px[p].out * F + j0 + j * VW, S::activate(acc[p][j], act));
 }
 
 // The last filters, fewer than one vector: plain scalars.
 template <index_t PX, class T>
 void conv_micro_cols(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT bias,
-                     const T* TYPENET_RESTRICT x, const T* zeros, const conv_pixel* px, bool /*interior*/,
-                     T* TYPENET_RESTRICT y, index_t j0, index_t cols, const vec_act<T>& act) {
+                     const T* TYPENET_RESTRICT x, const T* zeros, const conv_pixel* px, index_t count,
+                     bool /*interior*/, T* TYPENET_RESTRICT y, index_t j0, index_t cols, const vec_act<T>& act) {
     constexpr index_t MAXC = simd<T>::width;
     const index_t C = g.C, F = g.F;
     T acc[PX][MAXC];
@@ -209,22 +210,21 @@ void conv_micro_cols(const conv_geometry& g, const T* TYPENET_RESTRICT w, const 
                 for (index_t p = 0; p < PX; ++p)
                     for (index_t j = 0; j < cols; ++j) acc[p][j] = fmadd(rows[p][c], wt[c * F + j], acc[p][j]);
         }
-    for (index_t p = 0; p < PX; ++p)
+    for (index_t p = 0; p < count; ++p)
         for (index_t j = 0; j < cols; ++j) y[px[p].out * F + j0 + j] = act(acc[p][j]);
 }
 
-template <class T, index_t... R>
+// count (<= PX) real pixels; the caller repeats the last one in the spare slots, which are computed
+// but not stored (one instantiation per width instead of one per pixel count: compile time).
+template <class T>
 void conv_tile(const conv_geometry& g, const T* w, const T* bias, const T* x, const T* zeros, const conv_pixel* px,
-               index_t count, bool interior, T* y, const vec_act<T>& act, std::integer_sequence<index_t, R...>) {
-    constexpr index_t VW = simd<T>::width, NB = conv_tiles::nv * VW;
+               index_t count, bool interior, T* y, const vec_act<T>& act) {
+    constexpr index_t VW = simd<T>::width, NB = conv_tiles::nv * VW, PX = conv_tiles::px;
     for (index_t j0 = 0; j0 < g.F;) {
         const index_t cols = g.F - j0 >= NB ? NB : g.F - j0 >= VW ? VW : g.F - j0;
-        if (cols == NB)
-            ((count == R + 1 ? conv_micro<R + 1, conv_tiles::nv>(g, w, bias, x, zeros, px, interior, y, j0, act) : void()), ...);
-        else if (cols == VW)
-            ((count == R + 1 ? conv_micro<R + 1, 1>(g, w, bias, x, zeros, px, interior, y, j0, act) : void()), ...);
-        else
-            ((count == R + 1 ? conv_micro_cols<R + 1>(g, w, bias, x, zeros, px, interior, y, j0, cols, act) : void()), ...);
+        if (cols == NB) conv_micro<PX, conv_tiles::nv>(g, w, bias, x, zeros, px, count, interior, y, j0, act);
+        else if (cols == VW) conv_micro<PX, 1>(g, w, bias, x, zeros, px, count, interior, y, j0, act);
+        else conv_micro_cols<PX>(g, w, bias, x, zeros, px, count, interior, y, j0, cols, act);
         j0 += cols;
     }
 }
@@ -257,7 +257,8 @@ void conv_forward_pixels(const conv_geometry& g, const T* w, const T* bias, cons
             }
             if (ox >= g.OW) ox = phase;
         }
-        conv_tile(g, w, bias, x, zeros, px, count, interior, y, act, std::make_integer_sequence<index_t, PX>{});
+        for (index_t p = count; p < PX; ++p) px[p] = px[count - 1];
+        conv_tile(g, w, bias, x, zeros, px, count, interior, y, act);
         // The epilogue runs one tile behind: reading the outputs right after the vector stores
         // stalls on store forwarding (M2's first conv ran at half speed that way).
         for (index_t p = 0; p < lag_count; ++p) epi(y + lag[p] * g.F, g.F);
