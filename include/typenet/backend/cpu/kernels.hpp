@@ -222,7 +222,10 @@ void conv_tile(const conv_geometry& g, const T* w, const T* bias, const T* x, co
     constexpr index_t VW = simd<T>::width, NB = conv_tiles::nv * VW, PX = conv_tiles::px;
     for (index_t j0 = 0; j0 < g.F;) {
         const index_t cols = g.F - j0 >= NB ? NB : g.F - j0 >= VW ? VW : g.F - j0;
-        if (cols == NB) conv_micro<PX, conv_tiles::nv>(g, w, bias, x, zeros, px, count, interior, y, j0, act);
+        // A tile of at most half the pixels (the end of a small output: M2's 3 x 3) uses a half-height
+        // kernel rather than computing three spare pixels.
+        if (cols == NB && count <= PX / 2) conv_micro<PX / 2, conv_tiles::nv>(g, w, bias, x, zeros, px, count, interior, y, j0, act);
+        else if (cols == NB) conv_micro<PX, conv_tiles::nv>(g, w, bias, x, zeros, px, count, interior, y, j0, act);
         else if (cols == VW) conv_micro<PX, 1>(g, w, bias, x, zeros, px, count, interior, y, j0, act);
         else conv_micro_cols<PX>(g, w, bias, x, zeros, px, count, interior, y, j0, cols, act);
         j0 += cols;
