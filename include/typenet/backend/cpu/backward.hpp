@@ -159,7 +159,9 @@ template <class T>
 void conv_dw_tile(T* dw, const T* xs, const index_t* xoff, const T* dz, index_t count, index_t F, index_t rows,
                   index_t cols, bool accumulate) {
     constexpr index_t VW = simd<T>::width, NB = conv_dw_tiles::nv * VW, MR = conv_dw_tiles::mr;
-    if (cols == NB) conv_dw_micro<MR, conv_dw_tiles::nv>(dw, xs, xoff, dz, count, F, rows, accumulate);
+    // Half-height tiles when at most half the rows are real (a first layer: kw * C = 3 rows of dW).
+    if (cols == NB && rows <= MR / 2) conv_dw_micro<MR / 2, conv_dw_tiles::nv>(dw, xs, xoff, dz, count, F, rows, accumulate);
+    else if (cols == NB) conv_dw_micro<MR, conv_dw_tiles::nv>(dw, xs, xoff, dz, count, F, rows, accumulate);
     else if (cols == VW) conv_dw_micro<MR, 1>(dw, xs, xoff, dz, count, F, rows, accumulate);
     else conv_dw_micro_cols(dw, xs, xoff, dz, count, F, rows, cols, accumulate);
 }

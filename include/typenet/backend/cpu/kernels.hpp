@@ -132,8 +132,12 @@ TYPENET_INLINE bool conv_tap_rows(const conv_geometry& g, const T* x, const T* z
     for (index_t p = 0; p < PX; ++p) {
         index_t iy = px[p].iy0 + ky, ix = px[p].ix0 + kx;
         bool in = iy >= 0 && ix >= 0;
-        if (g.uh > 1) in = in && iy % g.uh == 0, iy /= g.uh;
-        if (g.uw > 1) in = in && ix % g.uw == 0, ix /= g.uw;
+        // Dilated input: only every u-th position is real. Stride 2, the common case, without a
+        // division (a tile checks 9 taps x 6 pixels: divisions were most of a strided dx pass).
+        if (g.uh == 2) in = in && (iy & 1) == 0, iy >>= 1;
+        else if (g.uh > 1) in = in && iy % g.uh == 0, iy /= g.uh;
+        if (g.uw == 2) in = in && (ix & 1) == 0, ix >>= 1;
+        else if (g.uw > 1) in = in && ix % g.uw == 0, ix /= g.uw;
         in = in && iy < g.H && ix < g.W;
         rows[p] = in ? x + px[p].sample_offset + (iy * g.W + ix) * g.C : zeros;
         any = any || in;
@@ -180,11 +184,17 @@ void conv_micro(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TY
             conv_accumulate(acc, rows, w + ky * run * F + j0, run, F);
         }
     } else {
-        for (index_t ky = 0; ky < g.kh; ++ky)
+        // With a dilated input the pixels of a tile share their phase (conv_forward_pixels), so
+        // the first pixel tells which kernel rows and columns hit real input at all.
+        auto on_grid = [](index_t d, index_t u) { return u == 1 || (u == 2 ? (d & 1) == 0 : d % u == 0); };
+        for (index_t ky = 0; ky < g.kh; ++ky) {
+            if (!on_grid(px[0].iy0 + ky, g.uh)) continue;
             for (index_t kx = 0; kx < g.kw; ++kx) {
+                if (!on_grid(px[0].ix0 + kx, g.uw)) continue;
                 if (!conv_tap_rows<PX>(g, x, zeros, px, ky, kx, rows)) continue;  // all in padding
                 conv_accumulate(acc, rows, w + ((ky * g.kw + kx) * C) * F + j0, C, F);
             }
+        }
     }
     for (index_t p = 0; p < PX; ++p)
         if (p < count)
@@ -247,9 +257,13 @@ void conv_forward_pixels(const conv_geometry& g, const T* w, const T* bias, cons
         ox = phase + k * uw;
     }
     index_t lag[PX], lag_count = 0;
-    for (index_t q = q0; q < q1; q += PX) {
-        const index_t count = std::min(PX, q1 - q);
-        conv_pixel px[PX];
+    for (index_t q = q0, count = 0; q < q1; q += count) {
+        // With a dilated input a tile ends where its phase run does, so all its pixels use the same
+        // taps (a mixed tile visits the union: M10's stride-2 dx ran a third slower).
+        count = std::min(PX, q1 - q);
+        if (uw > 1 || g.uh > 1) count = std::min(count, (g.OW - ox + uw - 1) / uw);  // >= 1: ox < OW
+        count = std::max<index_t>(count, 1);
+        conv_pixel px[PX] = {};
         bool interior = g.uh == 1 && uw == 1;
         for (index_t p = 0; p < count; ++p) {
             px[p] = {s * g.H * g.W * g.C, oy * g.sh - g.pt, ox * g.sw - g.pl, (s * g.OH + oy) * g.OW + ox};
