@@ -662,6 +662,8 @@ TEST_CASE("cpu kernels: conv2d forward and backward") {
 TEST_CASE("cpu kernels: pooling forward and backward (ties go to the first maximum)") {
     run_table<float>({1, 3, 5},  //
                      on<shape<7, 7, 3>, tn::max_pool2d<2>>{},
+                     on<shape<6, 8, 5>, tn::max_pool2d<2>>{},        // windows tile the input: dx written per window
+                     on<shape<6, 6, 3>, tn::max_pool2d<2, same>>{},  // the same, "same" with no padding
                      on<shape<7, 9, 5>, tn::max_pool2d<2, same>>{},
                      on<shape<7, 7, 10>, tn::max_pool2d<3, strides<2>, same>>{},
                      on<shape<8, 8, 4>, tn::max_pool2d<3, strides<2>, valid>>{},
