@@ -130,6 +130,23 @@ struct binary_node : expr_node {
     TYPENET_HD value_type operator[](index_t i) const { return f(l[i], r[i]); }
 };
 
+// Three operands, elementwise: ops::fma(a, b, c). Shapes combine pairwise, with the same rules.
+template <class F, class A, class B, class C>
+struct ternary_node : expr_node {
+    static_assert(std::is_same_v<typename A::value_type, typename B::value_type> &&
+                      std::is_same_v<typename A::value_type, typename C::value_type>,
+                  "typenet: elementwise operands have different element types (float vs double?)");
+    using value_type = typename A::value_type;
+    using shape_type = typename detail::combine_shapes<
+        typename detail::combine_shapes<typename A::shape_type, typename B::shape_type>::type, typename C::shape_type>::type;
+    F f;
+    A a;
+    B b;
+    C c;
+    TYPENET_HD index_t size() const { return detail::combine_sizes(detail::combine_sizes(a.size(), b.size()), c.size()); }
+    TYPENET_HD value_type operator[](index_t i) const { return f(a[i], b[i], c[i]); }
+};
+
 // ---- turning operands into nodes -----------------------------------------------------------------
 // Tensors and views provide `as_leaf()`; arithmetic scalars become scalar_node of the other side's type.
 template <class X>
@@ -215,6 +232,15 @@ template <operand A> constexpr auto sqrt(const A& a) { return apply(fn::sqrt{}, 
 template <operand A> constexpr auto abs(const A& a) { return apply(fn::abs{}, a); }
 template <operand A> constexpr auto square(const A& a) { return apply(fn::square{}, a); }
 template <operand A> constexpr auto clamp(const A& a, double lo, double hi) { return apply(fn::clamp{lo, hi}, a); }
+// a * b + c rounded once where the target has FMA (fn::multiply_add); operands are expressions
+// or tensors (no bare scalars: wrap them in a tensor or use * and +).
+template <operand A, operand B, operand C>
+constexpr auto fma(const A& a, const B& b, const C& c) {
+    auto na = as_node(a);
+    auto nb = as_node(b);
+    auto nc = as_node(c);
+    return ternary_node<fn::multiply_add, decltype(na), decltype(nb), decltype(nc)>{{}, fn::multiply_add{}, na, nb, nc};
+}
 template <class A, class B> requires binary_operands<A, B>
 constexpr auto max(const A& a, const B& b) { return make_binary<fn::maximum>(a, b); }
 template <class A, class B> requires binary_operands<A, B>
@@ -231,8 +257,9 @@ constexpr auto broadcast_channels(const V& v) {
 }
 
 // ---- the evaluator: one loop, no temporaries -----------------------------------------------------
+// dst may be one of e's leaves (same index in, same index out: an activation run in place).
 template <class T, class E>
-TYPENET_INLINE void evaluate_into(T* TYPENET_RESTRICT dst, index_t n, const E& e) {
+TYPENET_INLINE void evaluate_into(T* dst, index_t n, const E& e) {
     for (index_t i = 0; i < n; ++i) dst[i] = e[i];
 }
 

@@ -42,6 +42,26 @@ struct minimum {
     TYPENET_HD T operator()(T a, T b) const { return a < b ? a : b; }
 };
 
+// a * b + c, rounded once where the target has a fused multiply-add (x86 with FMA, AArch64, every
+// CUDA device), twice otherwise -- spelled out, so that the result does not depend on whether the
+// compiler chose to contract a copy of `a * b + c` (g++ decides per inlined copy). The CPU
+// micro-kernels' accumulations and batch normalisation's x * scale + shift both use it, which makes
+// a fused epilogue give the same bits as the separate layers.
+struct multiply_add {
+    static constexpr int cost = 2;
+    template <class T>
+    TYPENET_HD T operator()(T a, T b, T c) const {
+#if defined(__CUDA_ARCH__)
+        return fma(a, b, c);
+#elif defined(__FMA__) || defined(__aarch64__)
+        if constexpr (sizeof(T) == 4) return __builtin_fmaf(a, b, c);
+        else return __builtin_fma(a, b, c);
+#else
+        return a * b + c;
+#endif
+    }
+};
+
 struct identity {
     static constexpr int cost = 0;
     template <class T>

@@ -16,6 +16,7 @@ struct elementwise_activation : layer_base {
     using category = activation_tag;
     using option_kind = activation_option;
     static constexpr bool elementwise = true;
+    static constexpr inference_form at_inference = inference_form::elementwise;
     static constexpr const char* name = Name;
     static constexpr const char* keras_class = Class;
     static constexpr verdict check(dims, check_options = {}) { return {}; }

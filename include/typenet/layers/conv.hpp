@@ -23,6 +23,8 @@ struct conv2d : layer_base {
     static constexpr const char* name = "conv2d";
     static constexpr const char* keras_class = "Conv2D";
     static constexpr int block_count = has_bias ? 2 : 1;
+    static constexpr inference_form at_inference =
+        std::is_same_v<activation, softmax> ? inference_form::other : inference_form::producer;
 
     static_assert(std::is_same_v<typename detail::option_kind_of<Kernel>::type, kernel_option>,
                   "typenet::conv2d<filters, kernel<h, w>, options...>: the second argument must be kernel<h, w>");

@@ -15,6 +15,9 @@ struct dense : layer_base {
     using activation = detail::option_t<activation_option, linear, Opts...>;
     static constexpr index_t units = Units;
     static constexpr bool has_bias = detail::option_t<bias_option, use_bias<true>, Opts...>::value;
+    // softmax needs a whole row of outputs, so nothing can follow it in the store
+    static constexpr inference_form at_inference =
+        std::is_same_v<activation, softmax> ? inference_form::other : inference_form::producer;
     static constexpr const char* name = "dense";
     static constexpr const char* keras_class = "Dense";
     static constexpr int block_count = has_bias ? 2 : 1;

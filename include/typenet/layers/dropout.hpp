@@ -14,6 +14,7 @@ struct dropout : layer_base {
     static constexpr double rate = D > 0 ? double(N) / double(D) : -1.0;
     static constexpr const char* name = "dropout";
     static constexpr const char* keras_class = "Dropout";
+    static constexpr inference_form at_inference = inference_form::same_bytes;
     static constexpr verdict check(dims, check_options = {}) {
         if (D <= 0 || N < 0 || N >= D) return {problem::dropout_rate_out_of_range};
         return {};

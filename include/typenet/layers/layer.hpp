@@ -60,6 +60,17 @@ struct summary_row {
     int depth = 0;  // nesting level inside composites
 };
 
+// What a layer is at inference, for the composition's fusion plan (model/chain.hpp): which layers
+// can run inside the store of the one before them. A property of the mathematics, not of a kernel.
+enum class inference_form {
+    other,        // pooling, softmax: needs more than one input element per output
+    producer,     // computes and stores each output (dense, conv2d, composites): elementwise layers
+                  // after it can be applied to the values as they are stored
+    elementwise,  // each output from one input element and per-channel constants (activations,
+                  // batch_norm with its moving statistics)
+    same_bytes,   // output bytes = input bytes (flatten, reshape, dropout at inference)
+};
+
 // Base of every layer descriptor (the `layer` concept tests for it). Provides the defaults of a
 // parameterless, shape-preserving layer with one summary row.
 struct layer_base {
@@ -68,6 +79,7 @@ struct layer_base {
     static constexpr index_t flops(dims) { return 0; }
     static constexpr index_t workspace(dims) { return 0; }  // per-sample scratch elements
     static constexpr int row_count = 1;
+    static constexpr inference_form at_inference = inference_form::other;
     // Training: what the layer's mathematics must keep from its forward pass for its backward
     // pass, beyond its input and output -- per sample, and per batch (fixed).
     static constexpr index_t train_state(dims) { return 0; }

@@ -31,6 +31,7 @@ struct batch_norm : layer_base {
     static constexpr const char* name = "batch_normalization";
     static constexpr const char* keras_class = "BatchNormalization";
     static constexpr int block_count = 4;
+    static constexpr inference_form at_inference = inference_form::elementwise;  // moving statistics
 
     static_assert(detail::options_known_v<Opts...>, "typenet::batch_norm: options are epsilon<n, d> and momentum<n, d>");
 

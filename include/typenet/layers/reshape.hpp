@@ -23,6 +23,7 @@ inline constexpr bool is_input_v<input<Ds...>> = true;
 
 struct flatten : layer_base {
     using category = reshape_tag;
+    static constexpr inference_form at_inference = inference_form::same_bytes;
     static constexpr const char* name = "flatten";
     static constexpr const char* keras_class = "Flatten";
     static constexpr verdict check(dims, check_options = {}) { return {}; }
@@ -32,6 +33,7 @@ struct flatten : layer_base {
 template <index_t... Ds>
 struct reshape : layer_base {
     using category = reshape_tag;
+    static constexpr inference_form at_inference = inference_form::same_bytes;
     static constexpr const char* name = "reshape";
     static constexpr const char* keras_class = "Reshape";
     static constexpr verdict check(dims in, check_options = {}) {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "../core/diagnostics.hpp"
+#include "../core/epilogue.hpp"
 #include "../core/shape.hpp"
 #include "../layers/layer.hpp"
 
@@ -66,6 +67,10 @@ struct ops {
         if constexpr (layer<L>) return L::row_count;
         else return 0;
     }
+    static constexpr inference_form form() {
+        if constexpr (layer<L>) return L::at_inference;
+        else return inference_form::other;
+    }
     static constexpr void rows(dims in, summary_row* out, int depth) {
         if constexpr (composite_layer<L>) L::rows(in, out, depth);
         else if constexpr (layer<L>) leaf_rows<L>(in, out, depth);
@@ -103,6 +108,12 @@ struct plan_of {
         int first_bad = -1;          // first layer whose verdict is not ok
         index_t param_offset[N + 1]{};  // parameter elements before layer i (in list order)
         index_t params = 0, trainable = 0, flops = 0;
+        // Inference runs the layers in groups: a producer (dense, conv2d, composite) and the
+        // elementwise / same-bytes layers right after it, which its store applies (a fused epilogue).
+        index_t group_end[M]{};      // for the first layer of a group: one past its last; else 0
+        int in_buffer[M]{};          // for the first layer of a group: ping-pong buffer it reads, -1 = the input
+        int out_buffer[M]{};         // ... and the one its group writes, -1 = the caller's output
+        int groups = 0;
         index_t buffer[2] = {0, 0};  // per-sample sizes of the two ping-pong buffers
         index_t workspace = 0;       // per-sample scratch shared by all layers (max)
         constexpr bool valid() const { return first_non_layer < 0 && first_bad < 0; }
@@ -117,6 +128,7 @@ struct plan_of {
         constexpr index_t (*trainable[])(dims) = {&ops<Ls>::trainable..., nullptr};
         constexpr index_t (*flops[])(dims) = {&ops<Ls>::flops..., nullptr};
         constexpr index_t (*workspace[])(dims) = {&ops<Ls>::workspace..., nullptr};
+        constexpr inference_form form[] = {ops<Ls>::form()..., inference_form::other};
 
         type p;
         p.shape[0] = in;
@@ -130,9 +142,24 @@ struct plan_of {
             p.params += np;
             p.trainable += trainable[i](p.shape[i]);
             p.flops += flops[i](p.shape[i]);
-            // Layer i writes buffer i % 2, except the last, which writes the caller's output.
-            if (i + 1 < N) p.buffer[i % 2] = max_of(p.buffer[i % 2], p.shape[i + 1].size());
             p.workspace = max_of(p.workspace, workspace[i](p.shape[i]));
+        }
+        // Groups: an elementwise or same-bytes layer joins the group of a producer before it.
+        for (std::size_t i = 0, head = 0; i < N; ++i) {
+            const bool joins = i > 0 && form[head] == inference_form::producer &&
+                               (form[i] == inference_form::elementwise || form[i] == inference_form::same_bytes);
+            if (!joins) head = i;
+            p.group_end[head] = index_t(i + 1);
+        }
+        // Group k reads what group k - 1 wrote and writes buffer k % 2 -- the last group writes the
+        // caller's output -- so a group never reads the buffer it writes.
+        for (std::size_t i = 0; i < N; ++i) {
+            if (p.group_end[i] == 0) continue;
+            const int k = p.groups++;
+            p.in_buffer[i] = k == 0 ? -1 : (k - 1) % 2;
+            p.out_buffer[i] = std::size_t(p.group_end[i]) == N ? -1 : k % 2;
+            if (p.out_buffer[i] >= 0)
+                p.buffer[k % 2] = max_of(p.buffer[k % 2], p.shape[std::size_t(p.group_end[i])].size());
         }
         return p;
     }
@@ -271,31 +298,92 @@ using chain_output_t = TYPENET_SHAPE_OF(bound_chain<In, Strict, Ls...>::plan.sha
 
 // ---- running a chain on a policy -----------------------------------------------------------------
 // The policy object supplies forward<L, In, Out>(params, x, y, n, ws) for leaf layers, plus copy and
-// add. It is passed by reference: a GPU policy carries its context (handles, stream); the CPU one is empty.
-template <class T, class L, class In, class Out, class Policy>
-void run_layer(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws) {
-    if constexpr (composite_layer<L>) L::template forward<T, In, Out>(pol, params, x, y, n, ws);
-    else pol.template forward<L, In, Out>(params, x, y, n, ws);
+// add; a policy with fused kernels also forward<L, In, Out>(params, x, y, n, ws, epilogue) for
+// producers. It is passed by reference: a GPU policy carries its context (handles, stream); the CPU
+// one its threads.
+
+// The stages of an epilogue run one after another over y (n samples of Out), in place: the way a
+// policy without a fused kernel for a group's producer still runs the group.
+template <class Out, class T, class Policy, class... S>
+void apply_in_place(Policy& pol, const epilogue<T, S...>& epi, T* y, index_t n, T* ws) {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (void)std::initializer_list<int>{([&] {
+            using St = type_at<K, S...>;
+            if constexpr (std::is_same_v<St, add_stage>)
+                pol.add(y, epi.arg[K], n * Out::size);
+            else
+                pol.template forward<typename St::layer, typename St::input, typename St::input>(epi.arg[K], y, y, n, ws);
+        }(), 0)...};
+    }(std::index_sequence_for<S...>{});
+}
+
+// The layers [J, E) of a chain as epilogue stages (same-bytes layers drop out: nothing to do).
+template <class T, class Chain, std::size_t J, std::size_t E>
+auto stages_of(const T* params, const index_t* offsets) {
+    if constexpr (J == E) {
+        return epilogue<T>{};
+    } else {
+        using L = typename Chain::template layer_t<J>;
+        if constexpr (L::at_inference == inference_form::same_bytes)
+            return stages_of<T, Chain, J + 1, E>(params, offsets);
+        else
+            return epilogue<T, layer_stage<L, typename Chain::template input_t<J>>>{{params + offsets[J]}} +
+                   stages_of<T, Chain, J + 1, E>(params, offsets);
+    }
+}
+
+template <class Policy, class L, class In, class Out, class T, class Epi>
+concept fused_forward = requires(Policy& pol, const T* p, T* y, const Epi& e) {
+    pol.template forward<L, In, Out>(p, p, y, index_t(1), y, e);
+};
+
+// A producer L with the elementwise work after it: one call where the policy has a fused kernel
+// (or L is a composite, which passes the work on to its own last group), else L then the stages.
+template <class T, class L, class In, class Out, class Policy, class Epi>
+void run_layer(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws, const Epi& epi) {
+    if constexpr (composite_layer<L>) {
+        L::template forward<T, In, Out>(pol, params, x, y, n, ws, epi);
+    } else if constexpr (Epi::size == 0) {
+        pol.template forward<L, In, Out>(params, x, y, n, ws);
+    } else if constexpr (L::at_inference == inference_form::producer && fused_forward<Policy, L, In, Out, T, Epi>) {
+        pol.template forward<L, In, Out>(params, x, y, n, ws, epi);
+    } else {
+        pol.template forward<L, In, Out>(params, x, y, n, ws);
+        apply_in_place<Out>(pol, epi, y, n, ws);
+    }
 }
 
 // x: (n, In) -> y: (n, Out). offsets[i] = start of layer i's parameters relative to `params`.
-// arena: n * plan.arena() elements, laid out [buffer 0 | buffer 1 | workspace].
-template <class T, class Chain, class Policy>
-void run_chain(Policy& pol, const T* params, const index_t* offsets, const T* x, T* y, index_t n, T* arena) {
+// arena: n * plan.arena() elements, laid out [buffer 0 | buffer 1 | workspace]. `after`: elementwise
+// work the caller wants done on the chain's output (a residual block's add and what follows it),
+// given to the last group's store.
+template <class T, class Chain, class Policy, class Epi = epilogue<T>>
+void run_chain(Policy& pol, const T* params, const index_t* offsets, const T* x, T* y, index_t n, T* arena,
+               const Epi& after = {}) {
     constexpr auto& p = Chain::plan;
     constexpr std::size_t N = Chain::size;
     if constexpr (N == 0) {
         pol.copy(y, x, n * Chain::plan.shape[0].size());
+        if constexpr (Epi::size > 0) apply_in_place<typename Chain::template input_t<0>>(pol, after, y, n, arena);
     } else {
         T* buf[2] = {arena, arena + n * p.buffer[0]};
         T* ws = arena + n * (p.buffer[0] + p.buffer[1]);
+        auto group = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+            if constexpr (p.group_end[I] > 0) {
+                constexpr std::size_t E = std::size_t(p.group_end[I]);
+                const T* in = p.in_buffer[I] < 0 ? x : buf[p.in_buffer[I]];
+                T* out = p.out_buffer[I] < 0 ? y : buf[p.out_buffer[I]];
+                auto stages = stages_of<T, Chain, I + 1, E>(params, offsets);
+                using L = typename Chain::template layer_t<I>;
+                using In = typename Chain::template input_t<I>;
+                using Out = typename Chain::template output_t<I>;
+                if constexpr (E == N) run_layer<T, L, In, Out>(pol, params + offsets[I], in, out, n, ws, stages + after);
+                else run_layer<T, L, In, Out>(pol, params + offsets[I], in, out, n, ws, stages);
+            }
+        };
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            // A braced list runs the layers in order without nesting (no fold over the network).
-            (void)std::initializer_list<int>{
-                (run_layer<T, typename Chain::template layer_t<I>, typename Chain::template input_t<I>,
-                           typename Chain::template output_t<I>>(
-                     pol, params + offsets[I], I == 0 ? x : buf[(I + 1) % 2], I + 1 == N ? y : buf[I % 2], n, ws),
-                 0)...};
+            // A braced list runs the groups in order without nesting (no fold over the network).
+            (void)std::initializer_list<int>{(group(std::integral_constant<std::size_t, I>{}), 0)...};
         }(std::make_index_sequence<N>{});
     }
 }

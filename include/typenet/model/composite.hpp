@@ -41,10 +41,11 @@ struct path : layer_base {
     static constexpr bool report() {
         return chain<In, Strict>::report();
     }
-    template <class T, class In, class Out, class Policy>
-    static void forward(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws) {
+    // `after`: the elementwise layers that follow this one in the outer chain, for the last store.
+    template <class T, class In, class Out, class Policy, class Epi = epilogue<T>>
+    static void forward(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws, const Epi& after = {}) {
         using C = chain<In>;
-        detail::run_chain<T, C>(pol, params, C::plan.param_offset, x, y, n, ws);
+        detail::run_chain<T, C>(pol, params, C::plan.param_offset, x, y, n, ws, after);
     }
 
     // ---- training: the inner chain's saved data is this layer's state --------------------------
@@ -166,10 +167,10 @@ struct residual<path<M...>, path<Sc...>> : layer_base {
     }
     static constexpr index_t flops(dims in) { return Main::flops(in) + Shortcut::flops(in) + output(in).size(); }
     static constexpr index_t workspace(dims in) {
-        // main runs into y using the scratch as its arena; then the shortcut writes a temporary
-        // (identity: none) followed by its own arena.
-        const index_t short_need = s == 0 ? 0 : output(in).size() + Shortcut::workspace(in);
-        return detail::max_of(Main::workspace(in), short_need);
+        // The shortcut (identity: none) writes a temporary; then each branch runs with the rest of
+        // the scratch as its arena, main last, so that its last store can add the temporary.
+        if constexpr (s == 0) return Main::workspace(in);
+        else return output(in).size() + detail::max_of(Main::workspace(in), Shortcut::workspace(in));
     }
 
     // Parameter offsets of each branch's layers inside this block's interleaved parameters.
@@ -199,18 +200,20 @@ struct residual<path<M...>, path<Sc...>> : layer_base {
         else return Shortcut::template report<In, Strict>();
     }
 
-    template <class T, class In, class Out, class Policy>
-    static void forward(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws) {
+    // The add, and `after` (what follows the block in the outer chain: M6's relu), are done by the
+    // main branch's last store: y = after(main(x) + shortcut(x)) in one pass over y.
+    template <class T, class In, class Out, class Policy, class Epi = epilogue<T>>
+    static void forward(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws, const Epi& after = {}) {
         static constexpr offsets_t off = offsets(In::value);
         using MC = typename Main::template chain<In>;
-        detail::run_chain<T, MC>(pol, params, off.main, x, y, n, ws);
         if constexpr (s == 0) {
-            pol.add(y, x, n * Out::size);
+            detail::run_chain<T, MC>(pol, params, off.main, x, y, n, ws, epilogue<T, add_stage>{{x}} + after);
         } else {
             using SC = typename Shortcut::template chain<In>;
             T* tmp = ws;
-            detail::run_chain<T, SC>(pol, params, off.shortcut, x, tmp, n, ws + n * Out::size);
-            pol.add(y, tmp, n * Out::size);
+            T* rest = ws + n * Out::size;
+            detail::run_chain<T, SC>(pol, params, off.shortcut, x, tmp, n, rest);
+            detail::run_chain<T, MC>(pol, params, off.main, x, y, n, rest, epilogue<T, add_stage>{{tmp}} + after);
         }
     }
 

@@ -16,6 +16,7 @@
 #include "../../layers/norm.hpp"
 #include "../../layers/pool.hpp"
 #include "../../layers/reshape.hpp"
+#include "epilogue.hpp"
 #include "gemm.hpp"
 #include "simd.hpp"
 
@@ -84,13 +85,19 @@ constexpr auto activation_epilogue() {
 // ---- dense: y (n, U) = x (n, K) . w (K, U) + b -----------------------------------------------------
 // Units [j0, j1) of every sample (the cpu policy gives threads disjoint column blocks, so each
 // streams only its part of w); softmax is applied afterwards, by the caller, over whole rows.
-template <class L, class In, class Out, class T>
-void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1) {
+// `act` is applied in registers, then epi(p, count) on each finished run (a fused epilogue, or the
+// layer's own activation when registers cannot do it).
+template <class L, class In, class Out, class T, class Epi>
+void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1, const vec_act<T>& act,
+                        const Epi& epi) {
     constexpr index_t K = In::size, U = L::units;
     const gemm_args<T> g{x, K, 1, params, U, y, U, params + K * U};
+    gemm(g, 0, n, j0, j1, K, L::has_bias ? gemm_init::bias : gemm_init::zero, act, epi);
+}
+template <class L, class In, class Out, class T>
+void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1) {
     using Act = typename L::activation;
-    gemm(g, 0, n, j0, j1, K, L::has_bias ? gemm_init::bias : gemm_init::zero, store_activation<Act, T>(),
-         activation_epilogue<Act, T>());
+    dense_forward_cols<L, In, Out>(params, x, y, n, j0, j1, store_activation<Act, T>(), activation_epilogue<Act, T>());
 }
 
 template <class L, class In, class Out, class T>
@@ -363,13 +370,12 @@ void conv_row_tile(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T*
 }
 
 
-template <class L, class In, class Out, class T>
-void conv2d_forward_rows(const conv_geometry& g, const T* w, const T* b, const T* x, T* y, index_t n) {
+template <class L, class In, class Out, class T, class Epi>
+void conv2d_forward_rows(const conv_geometry& g, const T* w, const T* b, const T* x, T* y, index_t n,
+                         const vec_act<T>& act, const Epi& epi) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters, FB = filter_block(F);
     constexpr index_t PL = pad_before(W, L::kw, L::sw, L::pad);
-    using Act = typename L::activation;
-    constexpr vec_act<T> act = store_activation<Act, T>();
     // Output columns whose whole window is inside the input: [ox_lo, ox_hi).
     constexpr index_t ox_lo = std::min<index_t>(OW, (PL + L::sw - 1) / L::sw);
     constexpr index_t ox_hi_raw = (W + PL - L::kw) >= 0 ? (W + PL - L::kw) / L::sw + 1 : 0;
@@ -385,27 +391,31 @@ void conv2d_forward_rows(const conv_geometry& g, const T* w, const T* b, const T
                 for (; ox + 4 <= ox_hi; ox += 4) conv_row_tile<4, FB, L::has_bias, C, L::kw, L::sw>(g, w, b, xs, yrow, oy, ox, f0, act);
                 for (; ox < OW; ++ox) conv_row_tile<1, FB, L::has_bias, C, L::kw, L::sw>(g, w, b, xs, yrow, oy, ox, f0, act);
             }
-            activation_epilogue<Act, T>()(yrow, OW * F);  // if not done in registers; the row is in L1
+            epi(yrow, OW * F);  // what registers could not do, while the row is in L1
         }
     }
 }
 
-template <class L, class In, class Out, class T>
-void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
+template <class L, class In, class Out, class T, class Epi>
+void conv2d_forward(const T* params, const T* x, T* y, index_t n, const vec_act<T>& act, const Epi& epi) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
     constexpr index_t PT = pad_before(H, L::kh, L::sh, L::pad), PL = pad_before(W, L::kw, L::sw, L::pad);
     constexpr conv_geometry g{H, W, C, OH, OW, F, L::kh, L::kw, L::sh, L::sw, PT, PL};
-    using Act = typename L::activation;
     const T* w = params;
     const T* b = L::has_bias ? params + L::kh * L::kw * C * F : nullptr;
     if constexpr (C < 8) {
-        conv2d_forward_rows<L, In, Out>(g, w, b, x, y, n);
+        conv2d_forward_rows<L, In, Out>(g, w, b, x, y, n, act, epi);
     } else {
         static constexpr T zeros[C] = {};  // what a tap in the padding reads
-        conv_forward_pixels(g, w, b, x, zeros, y, 0, n * OH * OW, store_activation<Act, T>(), activation_epilogue<Act, T>());
+        conv_forward_pixels(g, w, b, x, zeros, y, 0, n * OH * OW, act, epi);
     }
-    finish_activation<Act>(y, n * OH * OW, F);
+}
+template <class L, class In, class Out, class T>
+void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
+    using Act = typename L::activation;
+    conv2d_forward<L, In, Out>(params, x, y, n, store_activation<Act, T>(), activation_epilogue<Act, T>());
+    finish_activation<Act>(y, n * Out::extents[0] * Out::extents[1], L::filters);
 }
 
 // The real (unpadded) input cells under a pooling window at output (oy, ox): [y_lo, y_hi) x [x_lo, x_hi).
@@ -472,19 +482,16 @@ void global_pool2d_forward(const T* x, T* y, index_t n) {
 // ---- batch normalisation (inference): TensorFlow's folded form --------------------------------------
 // inv = gamma / sqrt(var + eps); y = x * inv + (beta - mean * inv): one pass, a channel row at a time
 // (the per-element channel index of a flat expression cost 3x: M10, 1.7 ms for 2M values).
+// y may be x (a fused group run in place).
 template <class L, class In, class T>
 void batch_norm_forward(const T* params, const T* x, T* y, index_t n) {
     constexpr index_t C = In::value.back(), P = In::size / C;
-    const T *gamma = params, *beta = params + C, *mean = params + 2 * C, *var = params + 3 * C;
     T scale[C], shift[C];
-    for (index_t c = 0; c < C; ++c) {
-        scale[c] = gamma[c] / std::sqrt(var[c] + T(L::eps));
-        shift[c] = beta[c] - mean[c] * scale[c];
-    }
+    batch_norm_fold<L, C>(params, scale, shift);
     for (index_t i = 0; i < n * P; ++i) {
-        const T* TYPENET_RESTRICT xr = x + i * C;
-        T* TYPENET_RESTRICT yr = y + i * C;
-        for (index_t c = 0; c < C; ++c) yr[c] = xr[c] * scale[c] + shift[c];
+        const T* xr = x + i * C;
+        T* yr = y + i * C;
+        for (index_t c = 0; c < C; ++c) yr[c] = fmadd(xr[c], scale[c], shift[c]);
     }
 }
 

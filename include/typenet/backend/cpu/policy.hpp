@@ -8,6 +8,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "../../core/epilogue.hpp"
 #include "../../core/expr.hpp"
 #include "backward.hpp"
 #include "kernels.hpp"
@@ -88,6 +89,32 @@ struct cpu {
     // Forward pass of one leaf layer: x (n, In) -> y (n, Out); samples are split over the threads.
     template <class L, class In, class Out, class T>
     void forward(const T* params, const T* x, T* y, index_t n, T* ws) {
+        using cat = typename L::category;
+        if constexpr (std::is_same_v<cat, dense_tag> || std::is_same_v<cat, conv2d_tag>) {
+            using Act = typename L::activation;
+            produce<L, In, Out>(params, x, y, n, cpu_detail::store_activation<Act, T>(),
+                                cpu_detail::activation_epilogue<Act, T>());
+            cpu_detail::finish_activation<Act>(y, n * Out::size / Out::value.back(), Out::value.back());
+        } else {
+            parallel(n, [&](index_t b, index_t e) {
+                forward_range<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, ws);
+            });
+        }
+    }
+
+    // A producer (dense, conv2d) with the elementwise layers the composition fused into it
+    // (model/chain.hpp): their work, and a residual add, happen in the producer's store, each run of
+    // outputs rewritten by one expression while it is in L1 (backend/cpu/epilogue.hpp).
+    template <class L, class In, class Out, class T, class... S>
+        requires(L::at_inference == inference_form::producer && sizeof...(S) > 0)
+    void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/, const epilogue<T, S...>& e) {
+        const cpu_detail::store_epilogue<T, typename L::activation, S...> epi(y, e);
+        produce<L, In, Out>(params, x, y, n, cpu_detail::vec_act<T>{}, epi);
+    }
+
+    // The GEMM-shaped layers: `act` in registers, then epi(p, count) on each finished run of outputs.
+    template <class L, class In, class Out, class T, class Epi>
+    void produce(const T* params, const T* x, T* y, index_t n, const cpu_detail::vec_act<T>& act, const Epi& epi) {
         if constexpr (std::is_same_v<typename L::category, dense_tag>) {
             // Dense layers split their units instead: each thread streams only its columns of the
             // weights (M1's 4 MB kernel read twice made two threads no faster than one), and a
@@ -96,15 +123,19 @@ struct cpu {
             constexpr index_t blocks = (L::units + NB - 1) / NB;
             if (threads_ > 1 && blocks > 1) {
                 parallel(blocks, [&](index_t b, index_t e) {
-                    cpu_detail::dense_forward_cols<L, In, Out>(params, x, y, n, b * NB, std::min(L::units, e * NB));
+                    cpu_detail::dense_forward_cols<L, In, Out>(params, x, y, n, b * NB, std::min(L::units, e * NB), act, epi);
                 });
-                cpu_detail::finish_activation<typename L::activation>(y, n, L::units);
-                return;
+            } else {
+                parallel(n, [&](index_t b, index_t e) {
+                    cpu_detail::dense_forward_cols<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, 0,
+                                                               L::units, act, epi);
+                });
             }
+        } else {
+            parallel(n, [&](index_t b, index_t e) {
+                cpu_detail::conv2d_forward<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, act, epi);
+            });
         }
-        parallel(n, [&](index_t b, index_t e) {
-            forward_range<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, ws);
-        });
     }
 
     template <class L, class In, class Out, class T>

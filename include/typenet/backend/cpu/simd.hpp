@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../../core/config.hpp"
+#include "../../core/functors.hpp"
 
 #include <utility>
 
@@ -93,12 +94,7 @@ inline constexpr index_t vector_registers = 16;
 // Scalar a * b + c with the same rounding as simd<T>::fma (one rounding where the target has FMA).
 template <class T>
 TYPENET_INLINE T fmadd(T a, T b, T c) {
-#if defined(__FMA__) || defined(__aarch64__)
-    if constexpr (sizeof(T) == 4) return __builtin_fmaf(a, b, c);
-    else return __builtin_fma(a, b, c);
-#else
-    return a * b + c;
-#endif
+    return fn::multiply_add{}(a, b, c);
 }
 
 #if !TYPENET_VECTOR_EXTENSIONS
