@@ -85,19 +85,18 @@ constexpr auto activation_epilogue() {
 // ---- dense: y (n, U) = x (n, K) . w (K, U) + b -----------------------------------------------------
 // Units [j0, j1) of every sample (the cpu policy gives threads disjoint column blocks, so each
 // streams only its part of w); softmax is applied afterwards, by the caller, over whole rows.
-// `act` is applied in registers, then epi(p, count) on each finished run (a fused epilogue, or the
+// ActInRegisters: the layer's relu / leaky_relu in registers, then epi(p, count) on each finished run (a fused epilogue, or the
 // layer's own activation when registers cannot do it).
-template <class L, class In, class Out, class T, class Epi>
-void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1, const vec_act<T>& act,
-                        const Epi& epi) {
+template <class L, class In, class Out, bool ActInRegisters, class T, class Epi>
+void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1, const Epi& epi) {
     constexpr index_t K = In::size, U = L::units;
     const gemm_args<T> g{x, K, 1, params, U, y, U, params + K * U};
+    constexpr vec_act<T> act = ActInRegisters ? store_activation<typename L::activation, T>() : vec_act<T>{};
     gemm(g, 0, n, j0, j1, K, L::has_bias ? gemm_init::bias : gemm_init::zero, act, epi);
 }
 template <class L, class In, class Out, class T>
 void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1) {
-    using Act = typename L::activation;
-    dense_forward_cols<L, In, Out>(params, x, y, n, j0, j1, store_activation<Act, T>(), activation_epilogue<Act, T>());
+    dense_forward_cols<L, In, Out, true>(params, x, y, n, j0, j1, activation_epilogue<typename L::activation, T>());
 }
 
 template <class L, class In, class Out, class T>
@@ -370,34 +369,43 @@ void conv_row_tile(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T*
 }
 
 
-template <class L, class In, class Out, class T, class Epi>
-void conv2d_forward_rows(const conv_geometry& g, const T* w, const T* b, const T* x, T* y, index_t n,
-                         const vec_act<T>& act, const Epi& epi) {
+template <class L, class In, class Out, bool ActInRegisters, class T, class Epi>
+void conv2d_forward_rows(const conv_geometry& g, const T* w, const T* b, const T* x, T* y, index_t n, const Epi& epi) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters, FB = filter_block(F);
     constexpr index_t PL = pad_before(W, L::kw, L::sw, L::pad);
+    // A compile-time constant: the tile's store then has no branch on the kind (and g++ 12 can see
+    // the row loops' bounds: with a run-time kind it warned of an overflowing iteration).
+    constexpr vec_act<T> act = ActInRegisters ? store_activation<typename L::activation, T>() : vec_act<T>{};
     // Output columns whose whole window is inside the input: [ox_lo, ox_hi).
     constexpr index_t ox_lo = std::min<index_t>(OW, (PL + L::sw - 1) / L::sw);
     constexpr index_t ox_hi_raw = (W + PL - L::kw) >= 0 ? (W + PL - L::kw) / L::sw + 1 : 0;
     constexpr index_t ox_hi = std::max<index_t>(ox_lo, std::min<index_t>(OW, ox_hi_raw));
+    constexpr index_t ox_mid = ox_lo + (ox_hi - ox_lo) / 4 * 4;  // four at a time up to here
     for (index_t s = 0; s < n; ++s) {
         const T* xs = x + s * H * W * C;
         T* ys = y + s * OH * OW * F;
         for (index_t oy = 0; oy < OH; ++oy) {
             T* yrow = ys + oy * OW * F;
             for (index_t f0 = 0; f0 < F; f0 += FB) {
-                index_t ox = 0;
-                for (; ox < ox_lo; ++ox) conv_row_tile<1, FB, L::has_bias, C, L::kw, L::sw>(g, w, b, xs, yrow, oy, ox, f0, act);
-                for (; ox + 4 <= ox_hi; ox += 4) conv_row_tile<4, FB, L::has_bias, C, L::kw, L::sw>(g, w, b, xs, yrow, oy, ox, f0, act);
-                for (; ox < OW; ++ox) conv_row_tile<1, FB, L::has_bias, C, L::kw, L::sw>(g, w, b, xs, yrow, oy, ox, f0, act);
+                // Constant bounds for each part (carrying ox from loop to loop made g++ 12 warn that
+                // the last loop could overflow the output pointer).
+                for (index_t ox = 0; ox < ox_lo; ++ox)
+                    conv_row_tile<1, FB, L::has_bias, C, L::kw, L::sw>(g, w, b, xs, yrow, oy, ox, f0, act);
+                for (index_t ox = ox_lo; ox < ox_mid; ox += 4)
+                    conv_row_tile<4, FB, L::has_bias, C, L::kw, L::sw>(g, w, b, xs, yrow, oy, ox, f0, act);
+                for (index_t ox = ox_mid; ox < OW; ++ox)
+                    conv_row_tile<1, FB, L::has_bias, C, L::kw, L::sw>(g, w, b, xs, yrow, oy, ox, f0, act);
             }
             epi(yrow, OW * F);  // what registers could not do, while the row is in L1
         }
     }
 }
 
-template <class L, class In, class Out, class T, class Epi>
-void conv2d_forward(const T* params, const T* x, T* y, index_t n, const vec_act<T>& act, const Epi& epi) {
+// ActInRegisters: the layer's relu / leaky_relu is applied before the store (false when a fused
+// epilogue applies it with what follows); epi(p, count) then runs on each finished run of outputs.
+template <class L, class In, class Out, bool ActInRegisters, class T, class Epi>
+void conv2d_forward(const T* params, const T* x, T* y, index_t n, const Epi& epi) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
     constexpr index_t PT = pad_before(H, L::kh, L::sh, L::pad), PL = pad_before(W, L::kw, L::sw, L::pad);
@@ -405,16 +413,17 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n, const vec_act<
     const T* w = params;
     const T* b = L::has_bias ? params + L::kh * L::kw * C * F : nullptr;
     if constexpr (C < 8) {
-        conv2d_forward_rows<L, In, Out>(g, w, b, x, y, n, act, epi);
+        conv2d_forward_rows<L, In, Out, ActInRegisters>(g, w, b, x, y, n, epi);
     } else {
         static constexpr T zeros[C] = {};  // what a tap in the padding reads
+        constexpr vec_act<T> act = ActInRegisters ? store_activation<typename L::activation, T>() : vec_act<T>{};
         conv_forward_pixels(g, w, b, x, zeros, y, 0, n * OH * OW, act, epi);
     }
 }
 template <class L, class In, class Out, class T>
 void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
     using Act = typename L::activation;
-    conv2d_forward<L, In, Out>(params, x, y, n, store_activation<Act, T>(), activation_epilogue<Act, T>());
+    conv2d_forward<L, In, Out, true>(params, x, y, n, activation_epilogue<Act, T>());
     finish_activation<Act>(y, n * Out::extents[0] * Out::extents[1], L::filters);
 }
 

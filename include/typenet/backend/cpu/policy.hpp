@@ -92,8 +92,7 @@ struct cpu {
         using cat = typename L::category;
         if constexpr (std::is_same_v<cat, dense_tag> || std::is_same_v<cat, conv2d_tag>) {
             using Act = typename L::activation;
-            produce<L, In, Out>(params, x, y, n, cpu_detail::store_activation<Act, T>(),
-                                cpu_detail::activation_epilogue<Act, T>());
+            produce<L, In, Out, true>(params, x, y, n, cpu_detail::activation_epilogue<Act, T>());
             cpu_detail::finish_activation<Act>(y, n * Out::size / Out::value.back(), Out::value.back());
         } else {
             parallel(n, [&](index_t b, index_t e) {
@@ -109,12 +108,13 @@ struct cpu {
         requires(L::at_inference == inference_form::producer && sizeof...(S) > 0)
     void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/, const epilogue<T, S...>& e) {
         const cpu_detail::store_epilogue<T, typename L::activation, S...> epi(y, e);
-        produce<L, In, Out>(params, x, y, n, cpu_detail::vec_act<T>{}, epi);
+        produce<L, In, Out, false>(params, x, y, n, epi);
     }
 
-    // The GEMM-shaped layers: `act` in registers, then epi(p, count) on each finished run of outputs.
-    template <class L, class In, class Out, class T, class Epi>
-    void produce(const T* params, const T* x, T* y, index_t n, const cpu_detail::vec_act<T>& act, const Epi& epi) {
+    // The GEMM-shaped layers: their relu / leaky_relu in registers (ActInRegisters), then epi(p,
+    // count) on each finished run of outputs.
+    template <class L, class In, class Out, bool ActInRegisters, class T, class Epi>
+    void produce(const T* params, const T* x, T* y, index_t n, const Epi& epi) {
         if constexpr (std::is_same_v<typename L::category, dense_tag>) {
             // Dense layers split their units instead: each thread streams only its columns of the
             // weights (M1's 4 MB kernel read twice made two threads no faster than one), and a
@@ -123,17 +123,19 @@ struct cpu {
             constexpr index_t blocks = (L::units + NB - 1) / NB;
             if (threads_ > 1 && blocks > 1) {
                 parallel(blocks, [&](index_t b, index_t e) {
-                    cpu_detail::dense_forward_cols<L, In, Out>(params, x, y, n, b * NB, std::min(L::units, e * NB), act, epi);
+                    cpu_detail::dense_forward_cols<L, In, Out, ActInRegisters>(params, x, y, n, b * NB,
+                                                                               std::min(L::units, e * NB), epi);
                 });
             } else {
                 parallel(n, [&](index_t b, index_t e) {
-                    cpu_detail::dense_forward_cols<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, 0,
-                                                               L::units, act, epi);
+                    cpu_detail::dense_forward_cols<L, In, Out, ActInRegisters>(params, x + b * In::size,
+                                                                               y + b * Out::size, e - b, 0, L::units, epi);
                 });
             }
         } else {
             parallel(n, [&](index_t b, index_t e) {
-                cpu_detail::conv2d_forward<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, act, epi);
+                cpu_detail::conv2d_forward<L, In, Out, ActInRegisters>(params, x + b * In::size, y + b * Out::size,
+                                                                       e - b, epi);
             });
         }
     }
