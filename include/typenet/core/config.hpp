@@ -22,9 +22,13 @@ using index_t = std::int64_t;  // every extent, count and offset: signed, so err
 #if defined(__GNUC__) || defined(__clang__)
 #define TYPENET_RESTRICT __restrict__
 #define TYPENET_INLINE inline __attribute__((always_inline))
+// A micro-kernel stays a function of its own: inlined into its tile loop it lost 15 % (register
+// pressure and code layout of a 24-accumulator loop; docs/performance.md).
+#define TYPENET_KERNEL __attribute__((noinline))
 #else
 #define TYPENET_RESTRICT
 #define TYPENET_INLINE inline
+#define TYPENET_KERNEL
 #endif
 
 // Run-time checks of run-time extents (batch sizes). Compiled out with NDEBUG, like assert.

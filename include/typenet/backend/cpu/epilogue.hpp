@@ -1,13 +1,15 @@
 // cpu epilogue: binds a typenet::epilogue (the elementwise layers fused into a producer, and a
-// residual add) to the CPU kernels' stores. Each finished run of outputs -- a tile's row, still in
-// L1 -- is rewritten by one expression-template tree built from the stages:
+// residual add) to the CPU micro-kernels' stores. Each accumulator vector, on its way from the
+// registers to memory, goes through one expression-template tree built from the stages:
 //     conv2d<..., relu> -> batch_norm -> leaky_relu, + residual
-//     p[i] = leaky(fma(relu(p[i]), scale[c + i], shift[c + i]) + res[off + i])
-// with the same functors the separate layers use, so the result is bit for bit what running the
-// layers one after another gives (tests/unit/test_fusion.cpp).
+//     v = leaky(fma(relu(acc), scale[c .. c+8), shift[c .. c+8)) + res[off .. off+8))
+// with the same functors the separate layers use, evaluated a vector at a time (packet_eval, as
+// Eigen's packet evaluators do), so the result is bit for bit what running the layers one after
+// another gives (tests/unit/test_fusion.cpp), without writing and re-reading the output.
 #pragma once
 
 #include <cmath>
+#include <numeric>
 #include <tuple>
 #include <type_traits>
 
@@ -15,6 +17,7 @@
 #include "../../core/expr.hpp"
 #include "../../layers/activation.hpp"
 #include "../../layers/norm.hpp"
+#include "simd.hpp"
 
 namespace typenet::cpu_detail {
 
@@ -37,7 +40,7 @@ TYPENET_INLINE leaf<const T, shape<1>> run_leaf(const T* p, index_t len) {
 }
 
 // One stage, bound: apply(e, off, len) wraps expression e (the values at output offsets
-// [off, off + len)); limit(off) is how far from off the stage's per-channel constants stay contiguous.
+// [off, off + len)); its constants repeat every `period` outputs.
 template <class T, class Stage>
 struct bound_stage;
 
@@ -45,9 +48,9 @@ template <class T>
 struct bound_stage<T, add_stage> {
     const T* addend;
     explicit bound_stage(const T* p) : addend(p) {}
-    static constexpr index_t limit(index_t) { return index_t(1) << 62; }
+    static constexpr index_t period = 1;
     template <class E>
-    auto apply(const E& e, index_t off, index_t len) const {
+    TYPENET_INLINE auto apply(const E& e, index_t off, index_t len) const {
         return e + run_leaf(addend + off, len);
     }
 };
@@ -58,9 +61,9 @@ struct bound_stage<T, layer_stage<L, S>> {
     static constexpr index_t C = S::value.back();
     T scale[C], shift[C];  // like the separate layer: on the stack, computed once per call
     explicit bound_stage(const T* params) { batch_norm_fold<L, C>(params, scale, shift); }
-    static constexpr index_t limit(index_t off) { return C - off % C; }
+    static constexpr index_t period = C;  // the constants repeat every C outputs
     template <class E>
-    auto apply(const E& e, index_t off, index_t len) const {
+    TYPENET_INLINE auto apply(const E& e, index_t off, index_t len) const {
         const index_t c = off % C;
         return ops::fma(e, run_leaf<T>(scale + c, len), run_leaf<T>(shift + c, len));
     }
@@ -70,10 +73,77 @@ template <class T, class L, class S>
     requires requires { L::functor(); }  // an elementwise activation layer
 struct bound_stage<T, layer_stage<L, S>> {
     explicit bound_stage(const T*) {}
-    static constexpr index_t limit(index_t) { return index_t(1) << 62; }
+    static constexpr index_t period = 1;
     template <class E>
-    auto apply(const E& e, index_t, index_t) const {
+    TYPENET_INLINE auto apply(const E& e, index_t, index_t) const {
         return ops::apply(L::functor(), e);
+    }
+};
+
+// The value being stored (a register: a vector of accumulators, or one of them) as an expression leaf.
+template <class T, class V>
+struct value_node : expr_node {
+    using value_type = T;
+    using shape_type = no_shape;
+    V v;
+    index_t size() const { return -1; }
+    T operator[](index_t i) const {
+        if constexpr (std::is_same_v<V, T>) return (void)i, v;
+        else return v[i];
+    }
+};
+
+// An epilogue tree evaluated a vector at a time: leaves are loaded from the addresses they were
+// bound to, arithmetic nodes use the vector operations that give the scalar functors' exact
+// results (one FMA for fn::multiply_add, max / blend for relu / leaky_relu), and any other functor
+// (sigmoid, tanh, ...) runs lane by lane.
+template <class T>
+struct packet_eval {
+    using S = simd<T>;
+    using V = typename S::type;
+    TYPENET_INLINE static V at(const value_node<T, V>& e) { return e.v; }
+    template <class P, class Sh>
+    TYPENET_INLINE static V at(const leaf<P, Sh>& e) {
+        return S::load(e.p);
+    }
+    template <class F, class E>
+    TYPENET_INLINE static V at(const unary_node<F, E>& e) {
+        return unary(e.f, at(e.e));
+    }
+    template <class F, class A, class B>
+    TYPENET_INLINE static V at(const binary_node<F, A, B>& e) {
+        const V a = at(e.l), b = at(e.r);
+        if constexpr (std::is_same_v<F, fn::plus>) return a + b;
+        else if constexpr (std::is_same_v<F, fn::minus>) return a - b;
+        else if constexpr (std::is_same_v<F, fn::multiplies>) return a * b;
+        else return lanes([&](index_t l) { return e.f(lane(a, l), lane(b, l)); });
+    }
+    template <class A, class B, class C>
+    TYPENET_INLINE static V at(const ternary_node<fn::multiply_add, A, B, C>& e) {
+        return S::fma(at(e.a), at(e.b), at(e.c));
+    }
+
+private:
+    template <class F>
+    TYPENET_INLINE static V unary(const F& f, V v) {
+        if constexpr (std::is_same_v<F, fn::identity>) return v;
+        else if constexpr (std::is_same_v<F, fn::relu>) return S::activate(v, vec_act<T>{store_act::relu, T(0)});
+        else if constexpr (std::is_same_v<F, fn::leaky_relu>) return S::activate(v, vec_act<T>{store_act::leaky, T(f.alpha)});
+        else return lanes([&](index_t l) { return f(lane(v, l)); });
+    }
+    TYPENET_INLINE static T lane(const V& v, index_t l) {
+        if constexpr (std::is_same_v<V, T>) return (void)l, v;
+        else return v[l];
+    }
+    template <class F>
+    TYPENET_INLINE static V lanes(F f) {
+        if constexpr (std::is_same_v<V, T>) {
+            return f(0);
+        } else {
+            V r{};
+            for (index_t l = 0; l < S::width; ++l) r[l] = f(l);
+            return r;
+        }
     }
 };
 
@@ -81,14 +151,15 @@ struct bound_stage<T, layer_stage<L, S>> {
 template <class Act>
 struct head_activation {
     template <class E>
-    static auto apply(const E& e) {
+    TYPENET_INLINE static auto apply(const E& e) {
         if constexpr (std::is_same_v<Act, linear>) return e;
         else return ops::apply(Act::functor(), e);
     }
 };
 
-// What a producer's kernel calls on each finished run of its output, epi(p, count): p inside the
-// output that starts at y (the whole call's output, whichever thread stores the run).
+// The register epilogue of a producer with fused stages (simd.hpp's R protocol): vec(v, at) and
+// scalar(x, at) give what is to be stored at `at`, inside the output that starts at y (the whole
+// call's output, whichever thread stores there).
 template <class T, class Act, class... S>
 class store_epilogue {
 public:
@@ -98,26 +169,34 @@ public:
           }(std::index_sequence_for<S...>{})) {}
     store_epilogue(const store_epilogue&) = delete;
 
-    void operator()(T* p, index_t count) const {
-        index_t off = p - y_;
-        while (count > 0) {
-            // A piece that no stage's channel constants wrap around in (a pixel's filters at most).
-            const index_t len = std::apply(
-                [&](const auto&... st) {
-                    index_t m = count;
-                    ((m = st.limit(off) < m ? st.limit(off) : m), ...);
-                    return m;
-                },
-                stages_);
-            const auto e = build<0>(head_activation<Act>::apply(run_leaf<T>(p, len)), off, len);
-            for (index_t i = 0; i < len; ++i) p[i] = e[i];
-            p += len, off += len, count -= len;
+    template <class V>
+    TYPENET_INLINE V vec(V v, const T* at) const {
+        constexpr index_t W = simd<T>::width;
+        const index_t off = at - y_;
+        if constexpr (W > 1 && period > 1 && period % W != 0) {
+            // A vector across the end of the channel constants (batch norm over a flattened
+            // output whose size is not a multiple of the width): one lane at a time.
+            if (off % period > period - W) {
+                V r{};
+                for (index_t l = 0; l < W; ++l) r[l] = scalar(v[l], at + l);
+                return r;
+            }
         }
+        return packet_eval<T>::at(build<0>(head_activation<Act>::apply(value_node<T, V>{{}, v}), off, W));
+    }
+    TYPENET_INLINE T scalar(T x, const T* at) const {
+        return build<0>(head_activation<Act>::apply(value_node<T, T>{{}, x}), at - y_, 1)[0];
     }
 
 private:
+    // Every stage's constants repeat with this period (the channel count; 1 without batch norm).
+    static constexpr index_t period = [] {
+        index_t r = 1;
+        ((r = std::lcm(r, bound_stage<T, S>::period)), ...);
+        return r;
+    }();
     template <std::size_t K, class E>
-    auto build(const E& e, index_t off, index_t len) const {
+    TYPENET_INLINE auto build(const E& e, index_t off, index_t len) const {
         if constexpr (K == sizeof...(S)) return e;
         else return build<K + 1>(std::get<K>(stages_).apply(e, off, len), off, len);
     }

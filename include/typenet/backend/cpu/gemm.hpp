@@ -42,9 +42,9 @@ struct gemm_tiles {
 // tile (rows < MR) computes its last row again in the spare accumulators and stores only its own
 // rows: one instantiation per width instead of one per row count (compile time), and every row is
 // computed by the same instructions wherever it falls.
-template <index_t MR, index_t NV, class T>
-void gemm_micro(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, index_t k0, index_t kc, gemm_init init,
-                const vec_act<T>& act) {
+template <index_t MR, index_t NV, class T, class R>
+TYPENET_KERNEL void gemm_micro(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, index_t k0, index_t kc, gemm_init init,
+                const R& reg) {
     using S = simd<T>;
     using V = typename S::type;
     constexpr index_t VW = S::width;
@@ -72,13 +72,13 @@ void gemm_micro(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, ind
     }
     for (index_t r = 0; r < MR; ++r)
         if (r < rows)
-            for (index_t j = 0; j < NV; ++j) S::store(crow[r] + j * VW, S::activate(acc[r][j], act));
+            for (index_t j = 0; j < NV; ++j) S::store(crow[r] + j * VW, reg.vec(acc[r][j], crow[r] + j * VW));
 }
 
 // The last columns of C, fewer than one vector: plain scalars.
-template <index_t MR, class T>
-void gemm_micro_cols(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, index_t cols, index_t k0, index_t kc,
-                     gemm_init init, const vec_act<T>& act) {
+template <index_t MR, class T, class R>
+TYPENET_KERNEL void gemm_micro_cols(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, index_t cols, index_t k0, index_t kc,
+                     gemm_init init, const R& reg) {
     constexpr index_t MAXC = simd<T>::width;
     const T* TYPENET_RESTRICT b = g.b + k0 * g.ldb + j0;
     for (index_t r = 0; r < rows; ++r) {
@@ -89,14 +89,14 @@ void gemm_micro_cols(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0
             acc[j] = init == gemm_init::accumulate ? c[j] : init == gemm_init::bias ? g.bias[j0 + j] : T(0);
         for (index_t k = 0; k < kc; ++k)
             for (index_t j = 0; j < cols; ++j) acc[j] = fmadd(a[k * g.acs], b[k * g.ldb + j], acc[j]);
-        for (index_t j = 0; j < cols; ++j) c[j] = act(acc[j]);
+        for (index_t j = 0; j < cols; ++j) c[j] = reg.scalar(acc[j], c + j);
     }
 }
 
 // One tile of `rows` (1..MR) rows and `cols` columns: NV vectors, one vector, or a scalar tail.
-template <class T>
+template <class T, class R>
 void gemm_tile(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, index_t cols, index_t k0, index_t kc,
-               gemm_init init, const vec_act<T>& act) {
+               gemm_init init, const R& act) {
     constexpr index_t NB = gemm_tiles::nv * simd<T>::width, VW = simd<T>::width, MR = gemm_tiles::mr;
     if (cols == NB) {
         // A single row (a batch-1 dense layer) gets its own kernel: six copies of it would cost
@@ -112,27 +112,29 @@ void gemm_tile(const gemm_args<T>& g, index_t rows, index_t i0, index_t j0, inde
 }
 
 // C rows [m0, m1) x columns [n0, n1) of an (M x N) = (M x K) . (K x N) product. `init` says what C
-// starts from; `act` (relu, leaky_relu) is applied in registers as the last K block is stored, and
+// starts from; `act` -- a register epilogue (vec_act: relu, leaky_relu; or a fused epilogue,
+// backend/cpu/epilogue.hpp) -- is applied in registers as the last K block is stored, and
 // epi(row_pointer, count) runs on each finished piece of a row afterwards (other activations) --
 // one row tile behind, since reading outputs right after their vector stores stalls on store
 // forwarding. Threads call this on disjoint row or column ranges; every element's arithmetic is the
 // same whatever the ranges and tiles (one FMA per k, in order), so results do not depend on the
 // thread count.
-template <class T, class Epi>
+template <class T, class R, class Epi>
 void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t n0, index_t n1, index_t K, gemm_init init,
-          const vec_act<T>& act, Epi&& epi) {
+          const R& act, Epi&& epi) {
     constexpr index_t NB = gemm_tiles::nv * simd<T>::width, VW = simd<T>::width, MR = gemm_tiles::mr;
     for (index_t k0 = 0; k0 == 0 || k0 < K; k0 += gemm_tiles::kc) {
         const index_t kc = std::min(gemm_tiles::kc, K - k0);
         const gemm_init step = k0 == 0 ? init : gemm_init::accumulate;
         const bool last = k0 + gemm_tiles::kc >= K;
-        const vec_act<T> store = last ? act : vec_act<T>{};
         for (index_t j0 = n0; j0 < n1;) {
             const index_t cols = n1 - j0 >= NB ? NB : n1 - j0 >= VW ? VW : n1 - j0;
             index_t lag_i = m0, lag_rows = 0;
             for (index_t i0 = m0; i0 < m1; i0 += MR) {
                 const index_t rows = std::min(MR, m1 - i0);
-                gemm_tile(g, rows, i0, j0, cols, k0, kc, step, store);
+                // Earlier K blocks store plain partial sums; the last applies the epilogue.
+                if (last) gemm_tile(g, rows, i0, j0, cols, k0, kc, step, act);
+                else gemm_tile(g, rows, i0, j0, cols, k0, kc, step, vec_act<T>{});
                 if (last) {
                     for (index_t r = 0; r < lag_rows; ++r) epi(g.c + (lag_i + r) * g.ldc + j0, cols);
                     lag_i = i0, lag_rows = rows;

@@ -71,6 +71,18 @@ constexpr vec_act<T> store_activation() {
     else return {};
 }
 
+// A layer's own activation as a register epilogue, its kind a compile-time constant (the stores then
+// carry no branch on it, and g++ 12 keeps seeing the row kernel's loop bounds).
+template <class Act, class T>
+struct layer_act {
+    static constexpr vec_act<T> act = store_activation<Act, T>();
+    template <class V>
+    TYPENET_INLINE V vec(V v, const T*) const {
+        return simd<T>::activate(v, act);
+    }
+    TYPENET_INLINE T scalar(T x, const T*) const { return act(x); }
+};
+
 template <class Act, class T>
 constexpr auto activation_epilogue() {
     if constexpr (std::is_same_v<Act, linear> || std::is_same_v<Act, softmax> ||
@@ -85,18 +97,19 @@ constexpr auto activation_epilogue() {
 // ---- dense: y (n, U) = x (n, K) . w (K, U) + b -----------------------------------------------------
 // Units [j0, j1) of every sample (the cpu policy gives threads disjoint column blocks, so each
 // streams only its part of w); softmax is applied afterwards, by the caller, over whole rows.
-// ActInRegisters: the layer's relu / leaky_relu in registers, then epi(p, count) on each finished run (a fused epilogue, or the
+// act: the register epilogue of every store (backend/cpu/simd.hpp), then epi(p, count) on each finished run (a fused epilogue, or the
 // layer's own activation when registers cannot do it).
-template <class L, class In, class Out, bool ActInRegisters, class T, class Epi>
-void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1, const Epi& epi) {
+template <class L, class In, class Out, class T, class R, class Epi>
+void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1, const R& act,
+                        const Epi& epi) {
     constexpr index_t K = In::size, U = L::units;
     const gemm_args<T> g{x, K, 1, params, U, y, U, params + K * U};
-    constexpr vec_act<T> act = ActInRegisters ? store_activation<typename L::activation, T>() : vec_act<T>{};
     gemm(g, 0, n, j0, j1, K, L::has_bias ? gemm_init::bias : gemm_init::zero, act, epi);
 }
 template <class L, class In, class Out, class T>
 void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1) {
-    dense_forward_cols<L, In, Out, true>(params, x, y, n, j0, j1, activation_epilogue<typename L::activation, T>());
+    using Act = typename L::activation;
+    dense_forward_cols<L, In, Out>(params, x, y, n, j0, j1, layer_act<Act, T>{}, activation_epilogue<Act, T>());
 }
 
 template <class L, class In, class Out, class T>
@@ -168,10 +181,10 @@ TYPENET_INLINE void conv_accumulate(V (&acc)[PX][NV], const T* const* rows, cons
     }
 }
 
-template <index_t PX, index_t NV, class T>
-void conv_micro(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT bias,
+template <index_t PX, index_t NV, class T, class R>
+TYPENET_KERNEL void conv_micro(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT bias,
                 const T* TYPENET_RESTRICT x, const T* zeros, const conv_pixel* px, index_t count, bool interior,
-                T* TYPENET_RESTRICT y, index_t j0, const vec_act<T>& act) {
+                T* TYPENET_RESTRICT y, index_t j0, const R& act) {
     using S = simd<T>;
     using V = typename S::type;
     constexpr index_t VW = S::width;
@@ -204,14 +217,17 @@ void conv_micro(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TY
     }
     for (index_t p = 0; p < PX; ++p)
         if (p < count)
-            for (index_t j = 0; j < NV; ++j) S::store(y + px[p].out * F + j0 + j * VW, S::activate(acc[p][j], act));
+            for (index_t j = 0; j < NV; ++j) {
+                T* at = y + px[p].out * F + j0 + j * VW;
+                S::store(at, act.vec(acc[p][j], at));
+            }
 }
 
 // The last filters, fewer than one vector: plain scalars.
-template <index_t PX, class T>
-void conv_micro_cols(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT bias,
+template <index_t PX, class T, class R>
+TYPENET_KERNEL void conv_micro_cols(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT bias,
                      const T* TYPENET_RESTRICT x, const T* zeros, const conv_pixel* px, index_t count,
-                     bool /*interior*/, T* TYPENET_RESTRICT y, index_t j0, index_t cols, const vec_act<T>& act) {
+                     bool /*interior*/, T* TYPENET_RESTRICT y, index_t j0, index_t cols, const R& act) {
     constexpr index_t MAXC = simd<T>::width;
     const index_t C = g.C, F = g.F;
     T acc[PX][MAXC];
@@ -227,14 +243,17 @@ void conv_micro_cols(const conv_geometry& g, const T* TYPENET_RESTRICT w, const 
                     for (index_t j = 0; j < cols; ++j) acc[p][j] = fmadd(rows[p][c], wt[c * F + j], acc[p][j]);
         }
     for (index_t p = 0; p < count; ++p)
-        for (index_t j = 0; j < cols; ++j) y[px[p].out * F + j0 + j] = act(acc[p][j]);
+        for (index_t j = 0; j < cols; ++j) {
+            T* at = y + px[p].out * F + j0 + j;
+            *at = act.scalar(acc[p][j], at);
+        }
 }
 
 // count (<= PX) real pixels; the caller repeats the last one in the spare slots, which are computed
 // but not stored (one instantiation per width instead of one per pixel count: compile time).
-template <class T>
+template <class T, class R>
 void conv_tile(const conv_geometry& g, const T* w, const T* bias, const T* x, const T* zeros, const conv_pixel* px,
-               index_t count, bool interior, T* y, const vec_act<T>& act) {
+               index_t count, bool interior, T* y, const R& act) {
     constexpr index_t VW = simd<T>::width, NB = conv_tiles::nv * VW, PX = conv_tiles::px;
     for (index_t j0 = 0; j0 < g.F;) {
         const index_t cols = g.F - j0 >= NB ? NB : g.F - j0 >= VW ? VW : g.F - j0;
@@ -251,9 +270,9 @@ void conv_tile(const conv_geometry& g, const T* w, const T* bias, const T* x, co
 // Output pixels [q0, q1) of the batch, in (sample, oy, ox) order -- except that with a dilated input
 // (uw > 1) each output row is taken phase by phase (ox = 0, uw, 2 uw, ..., then 1, 1 + uw, ...), so
 // the pixels of a tile mostly share the taps that hit real input and the others are skipped.
-template <class T, class Epi>
+template <class T, class R, class Epi>
 void conv_forward_pixels(const conv_geometry& g, const T* w, const T* bias, const T* x, const T* zeros, T* y,
-                         index_t q0, index_t q1, const vec_act<T>& act, Epi&& epi) {
+                         index_t q0, index_t q1, const R& act, Epi&& epi) {
     constexpr index_t PX = conv_tiles::px;
     const index_t plane = g.OH * g.OW, uw = g.uw;
     index_t s = q0 / plane, oy = (q0 % plane) / g.OW, phase = 0, ox = q0 % g.OW;
@@ -305,10 +324,10 @@ constexpr index_t filter_block(index_t f) {
     return 1;
 }
 
-template <index_t PX, index_t FB, bool Bias, index_t C, index_t KW, index_t SW, class T>
+template <index_t PX, index_t FB, bool Bias, index_t C, index_t KW, index_t SW, class T, class R>
 void conv_row_tile(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T* TYPENET_RESTRICT b,
                    const T* TYPENET_RESTRICT x, T* TYPENET_RESTRICT yrow, index_t oy, index_t ox, index_t f0,
-                   const vec_act<T>& act) {
+                   const R& act) {
     const index_t iy0 = oy * g.sh - g.pt, ix0 = ox * g.sw - g.pl;
     const index_t ky_lo = std::max<index_t>(0, -iy0), ky_hi = std::min<index_t>(g.kh, g.H - iy0);
     // With PX > 1 the caller guarantees all PX windows lie inside the input horizontally.
@@ -342,7 +361,7 @@ void conv_row_tile(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T*
         }
         for (index_t p = 0; p < PX; ++p) {
             T* yp = yrow + (ox + p) * F + f0;
-            for (index_t j = 0; j < NV; ++j) simd<T>::store(yp + j * VW, simd<T>::activate(acc[p][j], act));
+            for (index_t j = 0; j < NV; ++j) simd<T>::store(yp + j * VW, act.vec(acc[p][j], yp + j * VW));
         }
         return;
     }
@@ -365,18 +384,19 @@ void conv_row_tile(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T*
         }
     }
     for (index_t p = 0; p < PX; ++p)
-        for (index_t j = 0; j < FB; ++j) yrow[(ox + p) * F + f0 + j] = act(acc[p][j]);
+        for (index_t j = 0; j < FB; ++j) {
+            T* at = yrow + (ox + p) * F + f0 + j;
+            *at = act.scalar(acc[p][j], at);
+        }
 }
 
 
-template <class L, class In, class Out, bool ActInRegisters, class T, class Epi>
-void conv2d_forward_rows(const conv_geometry& g, const T* w, const T* b, const T* x, T* y, index_t n, const Epi& epi) {
+template <class L, class In, class Out, class T, class R, class Epi>
+void conv2d_forward_rows(const conv_geometry& g, const T* w, const T* b, const T* x, T* y, index_t n, const R& act,
+                         const Epi& epi) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters, FB = filter_block(F);
     constexpr index_t PL = pad_before(W, L::kw, L::sw, L::pad);
-    // A compile-time constant: the tile's store then has no branch on the kind (and g++ 12 can see
-    // the row loops' bounds: with a run-time kind it warned of an overflowing iteration).
-    constexpr vec_act<T> act = ActInRegisters ? store_activation<typename L::activation, T>() : vec_act<T>{};
     // Output columns whose whole window is inside the input: [ox_lo, ox_hi).
     constexpr index_t ox_lo = std::min<index_t>(OW, (PL + L::sw - 1) / L::sw);
     constexpr index_t ox_hi_raw = (W + PL - L::kw) >= 0 ? (W + PL - L::kw) / L::sw + 1 : 0;
@@ -402,10 +422,10 @@ void conv2d_forward_rows(const conv_geometry& g, const T* w, const T* b, const T
     }
 }
 
-// ActInRegisters: the layer's relu / leaky_relu is applied before the store (false when a fused
-// epilogue applies it with what follows); epi(p, count) then runs on each finished run of outputs.
-template <class L, class In, class Out, bool ActInRegisters, class T, class Epi>
-void conv2d_forward(const T* params, const T* x, T* y, index_t n, const Epi& epi) {
+// act: the register epilogue of every store (the layer's relu / leaky_relu, or a fused epilogue);
+// epi(p, count) then runs on each finished run of outputs.
+template <class L, class In, class Out, class T, class R, class Epi>
+void conv2d_forward(const T* params, const T* x, T* y, index_t n, const R& act, const Epi& epi) {
     constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
     constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
     constexpr index_t PT = pad_before(H, L::kh, L::sh, L::pad), PL = pad_before(W, L::kw, L::sw, L::pad);
@@ -413,17 +433,16 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n, const Epi& epi
     const T* w = params;
     const T* b = L::has_bias ? params + L::kh * L::kw * C * F : nullptr;
     if constexpr (C < 8) {
-        conv2d_forward_rows<L, In, Out, ActInRegisters>(g, w, b, x, y, n, epi);
+        conv2d_forward_rows<L, In, Out>(g, w, b, x, y, n, act, epi);
     } else {
         static constexpr T zeros[C] = {};  // what a tap in the padding reads
-        constexpr vec_act<T> act = ActInRegisters ? store_activation<typename L::activation, T>() : vec_act<T>{};
         conv_forward_pixels(g, w, b, x, zeros, y, 0, n * OH * OW, act, epi);
     }
 }
 template <class L, class In, class Out, class T>
 void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
     using Act = typename L::activation;
-    conv2d_forward<L, In, Out, true>(params, x, y, n, activation_epilogue<Act, T>());
+    conv2d_forward<L, In, Out>(params, x, y, n, layer_act<Act, T>{}, activation_epilogue<Act, T>());
     finish_activation<Act>(y, n * Out::extents[0] * Out::extents[1], L::filters);
 }
 

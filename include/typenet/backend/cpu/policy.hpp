@@ -92,7 +92,7 @@ struct cpu {
         using cat = typename L::category;
         if constexpr (std::is_same_v<cat, dense_tag> || std::is_same_v<cat, conv2d_tag>) {
             using Act = typename L::activation;
-            produce<L, In, Out, true>(params, x, y, n, cpu_detail::activation_epilogue<Act, T>());
+            produce<L, In, Out>(params, x, y, n, cpu_detail::layer_act<Act, T>{}, cpu_detail::activation_epilogue<Act, T>());
             cpu_detail::finish_activation<Act>(y, n * Out::size / Out::value.back(), Out::value.back());
         } else {
             parallel(n, [&](index_t b, index_t e) {
@@ -102,19 +102,19 @@ struct cpu {
     }
 
     // A producer (dense, conv2d) with the elementwise layers the composition fused into it
-    // (model/chain.hpp): their work, and a residual add, happen in the producer's store, each run of
-    // outputs rewritten by one expression while it is in L1 (backend/cpu/epilogue.hpp).
+    // (model/chain.hpp): their work, and a residual add, are done on the accumulators in registers
+    // as they are stored, by one expression per vector (backend/cpu/epilogue.hpp).
     template <class L, class In, class Out, class T, class... S>
         requires(L::at_inference == inference_form::producer && sizeof...(S) > 0)
     void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/, const epilogue<T, S...>& e) {
         const cpu_detail::store_epilogue<T, typename L::activation, S...> epi(y, e);
-        produce<L, In, Out, false>(params, x, y, n, epi);
+        produce<L, In, Out>(params, x, y, n, epi, [](T*, index_t) {});  // on the accumulators, in registers
     }
 
-    // The GEMM-shaped layers: their relu / leaky_relu in registers (ActInRegisters), then epi(p,
-    // count) on each finished run of outputs.
-    template <class L, class In, class Out, bool ActInRegisters, class T, class Epi>
-    void produce(const T* params, const T* x, T* y, index_t n, const Epi& epi) {
+    // The GEMM-shaped layers: `reg` applied to the accumulators as they are stored (the layer's
+    // relu / leaky_relu, or a fused epilogue), then epi(p, count) on each finished run of outputs.
+    template <class L, class In, class Out, class T, class R, class Epi>
+    void produce(const T* params, const T* x, T* y, index_t n, const R& reg, const Epi& epi) {
         if constexpr (std::is_same_v<typename L::category, dense_tag>) {
             // Dense layers split their units instead: each thread streams only its columns of the
             // weights (M1's 4 MB kernel read twice made two threads no faster than one), and a
@@ -123,19 +123,18 @@ struct cpu {
             constexpr index_t blocks = (L::units + NB - 1) / NB;
             if (threads_ > 1 && blocks > 1) {
                 parallel(blocks, [&](index_t b, index_t e) {
-                    cpu_detail::dense_forward_cols<L, In, Out, ActInRegisters>(params, x, y, n, b * NB,
-                                                                               std::min(L::units, e * NB), epi);
+                    cpu_detail::dense_forward_cols<L, In, Out>(params, x, y, n, b * NB, std::min(L::units, e * NB), reg,
+                                                               epi);
                 });
             } else {
                 parallel(n, [&](index_t b, index_t e) {
-                    cpu_detail::dense_forward_cols<L, In, Out, ActInRegisters>(params, x + b * In::size,
-                                                                               y + b * Out::size, e - b, 0, L::units, epi);
+                    cpu_detail::dense_forward_cols<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, 0,
+                                                               L::units, reg, epi);
                 });
             }
         } else {
             parallel(n, [&](index_t b, index_t e) {
-                cpu_detail::conv2d_forward<L, In, Out, ActInRegisters>(params, x + b * In::size, y + b * Out::size,
-                                                                       e - b, epi);
+                cpu_detail::conv2d_forward<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, reg, epi);
             });
         }
     }

@@ -13,7 +13,12 @@ namespace typenet::cpu_detail {
 
 // An activation the micro-kernels apply to their accumulators in registers, before the store:
 // relu and leaky_relu (a comparison and a select). Other activations run after the store.
+// It is the simplest "register epilogue" R: what a micro-kernel applies to its accumulators on
+// the way to memory, R::vec(v, address) for a vector and R::scalar(x, address) for one value (the
+// address tells a fused epilogue which channel and residual element it is at; backend/cpu/epilogue.hpp).
 enum class store_act { none, relu, leaky };
+template <class T>
+struct simd;
 template <class T>
 struct vec_act {
     store_act kind = store_act::none;
@@ -22,6 +27,11 @@ struct vec_act {
     TYPENET_INLINE T operator()(T x) const {
         return kind == store_act::none ? x : x > T(0) ? x : kind == store_act::relu ? T(0) : alpha * x;
     }
+    template <class V>
+    TYPENET_INLINE V vec(V v, const T*) const {
+        return simd<T>::activate(v, *this);
+    }
+    TYPENET_INLINE T scalar(T x, const T*) const { return (*this)(x); }
 };
 
 // Accumulators as explicit vectors (GCC/clang vector extensions) so they stay in registers:
@@ -33,21 +43,21 @@ template <class T>
 struct simd {
     static constexpr index_t width = 32 / index_t(sizeof(T));  // 256-bit vectors
     typedef T type __attribute__((vector_size(32)));
-    static type load(const T* p) {
+    TYPENET_INLINE static type load(const T* p) {
         type v;
         __builtin_memcpy(&v, p, sizeof v);
         return v;
     }
-    static void store(T* p, type v) { __builtin_memcpy(p, &v, sizeof v); }
+    TYPENET_INLINE static void store(T* p, type v) { __builtin_memcpy(p, &v, sizeof v); }
     // The compiler's own builtins (those <immintrin.h> wraps), called directly: that header costs
     // 0.3 s in every translation unit. Available in g++ and clang with -mavx / -mfma.
-    static type splat(T a) {
+    TYPENET_INLINE static type splat(T a) {
         return [a]<std::size_t... I>(std::index_sequence<I...>) { return type{((void)I, a)...}; }(
             std::make_index_sequence<std::size_t(width)>{});
     }
     // vec_act on every lane, as its scalar operator() would: max(v, 0) returns its second operand
     // when v is NaN or -0, and relu gives +0 there too; the leaky select is on v > 0.
-    static type activate(type v, const vec_act<T>& a) {
+    TYPENET_INLINE static type activate(type v, const vec_act<T>& a) {
         if (a.kind == store_act::none) return v;
         const type zero{};
         if constexpr (sizeof(T) == 4) {
@@ -62,7 +72,7 @@ struct simd {
     // contraction choices (which differ between inlined copies of one loop) cannot make a result
     // depend on how the work was tiled: every tile size, thread split and batch size gives the
     // same bits.
-    static type fma(type a, type b, type c) {
+    TYPENET_INLINE static type fma(type a, type b, type c) {
 #if defined(__FMA__)
         if constexpr (sizeof(T) == 4) return __builtin_ia32_vfmaddps256(a, b, c);
         else return __builtin_ia32_vfmaddpd256(a, b, c);
@@ -83,7 +93,7 @@ struct simd {
     static constexpr index_t width = 1;
     using type = T;
     static type load(const T* p) { return *p; }
-    static void store(T* p, type v) { *p = v; }
+    TYPENET_INLINE static void store(T* p, type v) { *p = v; }
     static type splat(T a) { return a; }
     static type activate(type v, const vec_act<T>& a) { return a(v); }
     static type fma(type a, type b, type c);
