@@ -33,52 +33,16 @@ void batch_norm_fold(const T* params, T* scale, T* shift) {
     }
 }
 
+template <class L>
+constexpr auto functor_of_layer() {
+    return L::functor();
+}
+
 // A run of `len` values at p, as an expression leaf.
 template <class T>
 TYPENET_INLINE leaf<const T, shape<1>> run_leaf(const T* p, index_t len) {
     return {{}, p, len};
 }
-
-// One stage, bound: apply(e, off, len) wraps expression e (the values at output offsets
-// [off, off + len)); its constants repeat every `period` outputs.
-template <class T, class Stage>
-struct bound_stage;
-
-template <class T>
-struct bound_stage<T, add_stage> {
-    const T* addend;
-    explicit bound_stage(const T* p) : addend(p) {}
-    static constexpr index_t period = 1;
-    template <class E>
-    TYPENET_INLINE auto apply(const E& e, index_t off, index_t len) const {
-        return e + run_leaf(addend + off, len);
-    }
-};
-
-template <class T, class L, class S>
-    requires std::is_same_v<typename L::category, batch_norm_tag>
-struct bound_stage<T, layer_stage<L, S>> {
-    static constexpr index_t C = S::value.back();
-    T scale[C], shift[C];  // like the separate layer: on the stack, computed once per call
-    explicit bound_stage(const T* params) { batch_norm_fold<L, C>(params, scale, shift); }
-    static constexpr index_t period = C;  // the constants repeat every C outputs
-    template <class E>
-    TYPENET_INLINE auto apply(const E& e, index_t off, index_t len) const {
-        const index_t c = off % C;
-        return ops::fma(e, run_leaf<T>(scale + c, len), run_leaf<T>(shift + c, len));
-    }
-};
-
-template <class T, class L, class S>
-    requires requires { L::functor(); }  // an elementwise activation layer
-struct bound_stage<T, layer_stage<L, S>> {
-    explicit bound_stage(const T*) {}
-    static constexpr index_t period = 1;
-    template <class E>
-    TYPENET_INLINE auto apply(const E& e, index_t, index_t) const {
-        return ops::apply(L::functor(), e);
-    }
-};
 
 // The value being stored (a register: a vector of accumulators, or one of them) as an expression leaf.
 template <class T, class V>
@@ -147,62 +111,189 @@ private:
     }
 };
 
-// The producer's own activation option (conv2d<..., relu>), applied first; linear adds nothing.
-template <class Act>
-struct head_activation {
+// ---- the register epilogue ------------------------------------------------------------------------
+// Its type names only the kinds of its stages, so producers of every shape share one set of
+// micro-kernel instantiations per kind sequence (M10: one; M6: three); sizes and pointers are values.
+struct affine_kind {};  // batch norm: fma(v, scale[c], shift[c])
+template <class F>
+struct unary_kind {};  // an activation functor (the producer's own option, or an activation layer)
+struct add_kind {};    // + the element of another tensor laid out like the output
+
+// One stage, bound: apply(e, off, col, len) wraps expression e, the values at output offset off
+// (from the start of the whole output) and column col of their row (a pixel's filter, a unit).
+template <class T, class Kind>
+struct stage_view;
+template <class T>
+struct stage_view<T, affine_kind> {
+    const T* scale;
+    const T* shift;
+    index_t C;
+    bool by_col;  // C is the producer's row width: the channel is the column
+    TYPENET_INLINE index_t channel(index_t off, index_t col) const { return by_col ? col : off % C; }
     template <class E>
-    TYPENET_INLINE static auto apply(const E& e) {
-        if constexpr (std::is_same_v<Act, linear>) return e;
-        else return ops::apply(Act::functor(), e);
+    TYPENET_INLINE auto apply(const E& e, index_t off, index_t col, index_t len) const {
+        const index_t c = channel(off, col);
+        return ops::fma(e, run_leaf<T>(scale + c, len), run_leaf<T>(shift + c, len));
+    }
+};
+template <class T, class F>
+struct stage_view<T, unary_kind<F>> {
+    F f;
+    template <class E>
+    TYPENET_INLINE auto apply(const E& e, index_t, index_t, index_t) const {
+        return ops::apply(f, e);
+    }
+};
+template <class T>
+struct stage_view<T, add_kind> {
+    const T* addend;
+    template <class E>
+    TYPENET_INLINE auto apply(const E& e, index_t off, index_t, index_t len) const {
+        return e + run_leaf<T>(addend + off, len);
     }
 };
 
-// The register epilogue of a producer with fused stages (simd.hpp's R protocol): vec(v, at) and
-// scalar(x, at) give what is to be stored at `at`, inside the output that starts at y (the whole
-// call's output, whichever thread stores there).
-template <class T, class Act, class... S>
-class store_epilogue {
+// The micro-kernels' R (simd.hpp): vec(v, at, col) / scalar(x, at, col) give what is stored at
+// `at`, inside the output that starts at y (the whole call's, whichever thread stores there).
+template <class T, class... K>
+class register_epilogue {
 public:
-    store_epilogue(const T* y, const epilogue<T, S...>& e)
-        : y_(y), stages_([&]<std::size_t... K>(std::index_sequence<K...>) {
-              return std::tuple<bound_stage<T, S>...>(bound_stage<T, S>(e.arg[K])...);
-          }(std::index_sequence_for<S...>{})) {}
-    store_epilogue(const store_epilogue&) = delete;
+    register_epilogue(const T* y, std::tuple<stage_view<T, K>...> st) : y_(y), st_(st) {
+        // Batch norm over a flattened output whose length is not a multiple of the vector width
+        // (or not the row width): a vector can straddle the end of its constants.
+        std::apply([&](const auto&... v) { ((wrap_ = wrap_ || may_wrap(v)), ...); }, st_);
+    }
 
     template <class V>
-    TYPENET_INLINE V vec(V v, const T* at) const {
+    TYPENET_INLINE V vec(V v, const T* at, index_t col) const {
         constexpr index_t W = simd<T>::width;
         const index_t off = at - y_;
-        if constexpr (W > 1 && period > 1 && period % W != 0) {
-            // A vector across the end of the channel constants (batch norm over a flattened
-            // output whose size is not a multiple of the width): one lane at a time.
-            if (off % period > period - W) {
+        if constexpr (W > 1 && (std::is_same_v<K, affine_kind> || ...)) {
+            if (wrap_ && straddles(off, col)) {
                 V r{};
-                for (index_t l = 0; l < W; ++l) r[l] = scalar(v[l], at + l);
+                for (index_t l = 0; l < W; ++l) r[l] = scalar(v[l], at + l, col + l);
                 return r;
             }
         }
-        return packet_eval<T>::at(build<0>(head_activation<Act>::apply(value_node<T, V>{{}, v}), off, W));
+        return packet_eval<T>::at(build<0>(value_node<T, V>{{}, v}, off, col, W));
     }
-    TYPENET_INLINE T scalar(T x, const T* at) const {
-        return build<0>(head_activation<Act>::apply(value_node<T, T>{{}, x}), at - y_, 1)[0];
+    TYPENET_INLINE T scalar(T x, const T* at, index_t col) const {
+        return build<0>(value_node<T, T>{{}, x}, at - y_, col, 1)[0];
     }
 
 private:
-    // Every stage's constants repeat with this period (the channel count; 1 without batch norm).
-    static constexpr index_t period = [] {
-        index_t r = 1;
-        ((r = std::lcm(r, bound_stage<T, S>::period)), ...);
-        return r;
-    }();
-    template <std::size_t K, class E>
-    TYPENET_INLINE auto build(const E& e, index_t off, index_t len) const {
-        if constexpr (K == sizeof...(S)) return e;
-        else return build<K + 1>(std::get<K>(stages_).apply(e, off, len), off, len);
+    template <class View>
+    static bool may_wrap(const View& v) {
+        if constexpr (std::is_same_v<View, stage_view<T, affine_kind>>) return !v.by_col || v.C % simd<T>::width != 0;
+        else return false;
+    }
+    bool straddles(index_t off, index_t col) const {
+        bool s = false;
+        std::apply(
+            [&](const auto&... v) {
+                ((s = s || [&](const auto& x) {
+                      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(x)>, stage_view<T, affine_kind>>)
+                          return x.channel(off, col) > x.C - simd<T>::width;
+                      else return false;
+                  }(v)),
+                 ...);
+            },
+            st_);
+        return s;
+    }
+    template <std::size_t I, class E>
+    TYPENET_INLINE auto build(const E& e, index_t off, index_t col, index_t len) const {
+        if constexpr (I == sizeof...(K)) return e;
+        else return build<I + 1>(std::get<I>(st_).apply(e, off, col, len), off, col, len);
     }
 
     const T* y_;
-    std::tuple<bound_stage<T, S>...> stages_;
+    std::tuple<stage_view<T, K>...> st_;
+    bool wrap_ = false;
+};
+
+// ---- binding a typenet::epilogue to a producer -------------------------------------------------------
+template <class Act>
+constexpr bool has_head_activation = !std::is_same_v<Act, linear>;
+template <class St>
+struct kind_of {
+    using type = add_kind;
+};
+template <class L, class S>
+    requires std::is_same_v<typename L::category, batch_norm_tag>
+struct kind_of<layer_stage<L, S>> {
+    using type = affine_kind;
+};
+template <class L, class S>
+    requires requires { L::functor(); }
+struct kind_of<layer_stage<L, S>> {
+    using type = unary_kind<decltype(L::functor())>;
+};
+// The channels a stage folds constants for (batch norm), else 0.
+template <class St>
+constexpr index_t folded_channels() {
+    if constexpr (std::is_same_v<typename kind_of<St>::type, affine_kind>) return St::input::value.back();
+    else return 0;
+}
+
+template <class... K>
+struct kind_list {};
+template <class T, class Head, class... S>
+struct register_epilogue_of;
+template <class T, class... H, class... S>
+struct register_epilogue_of<T, kind_list<H...>, S...> {
+    using type = register_epilogue<T, H..., typename kind_of<S>::type...>;
+};
+
+// Owns what the stages need for one call (batch norm's scale and shift, folded as the separate layer
+// folds them, on the stack) and the register epilogue built over it. Width: the producer's row
+// (filters or units).
+template <class T, class Act, index_t Width, class... S>
+class fused_binding {
+    using head = std::conditional_t<has_head_activation<Act>, kind_list<unary_kind<decltype(functor_of_layer<Act>())>>,
+                                    kind_list<>>;
+
+public:
+    using reg_type = typename register_epilogue_of<T, head, S...>::type;
+
+    fused_binding(const T* y, const epilogue<T, S...>& e) : reg_(y, views(e)) {}
+    fused_binding(const fused_binding&) = delete;  // its views point into itself
+    const reg_type& reg() const { return reg_; }
+
+private:
+    static constexpr index_t folded = (folded_channels<S>() + ... + 0);
+
+    auto views(const epilogue<T, S...>& e) {
+        auto stages = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            index_t at = 0;
+            return std::tuple<stage_view<T, typename kind_of<S>::type>...>{view<S>(e.arg[I], at)...};
+        }(std::index_sequence_for<S...>{});
+        if constexpr (has_head_activation<Act>)
+            return std::tuple_cat(std::tuple<stage_view<T, unary_kind<decltype(functor_of_layer<Act>())>>>{{functor_of_layer<Act>()}},
+                                  stages);
+        else
+            return stages;
+    }
+    template <class St>
+    stage_view<T, typename kind_of<St>::type> view(const T* arg, index_t& at) {
+        using Kd = typename kind_of<St>::type;
+        if constexpr (std::is_same_v<Kd, affine_kind>) {
+            using L = typename St::layer;
+            constexpr index_t C = St::input::value.back();
+            T* scale = folds_ + at;
+            T* shift = folds_ + at + C;
+            at += 2 * C;
+            batch_norm_fold<L, C>(arg, scale, shift);
+            return {scale, shift, C, C == Width};
+        } else if constexpr (std::is_same_v<Kd, add_kind>) {
+            return {arg};
+        } else {
+            return {functor_of_layer<typename St::layer>()};
+        }
+    }
+
+    T folds_[2 * folded > 0 ? 2 * folded : 1];
+    reg_type reg_;
 };
 
 }  // namespace typenet::cpu_detail

@@ -72,7 +72,7 @@ TYPENET_KERNEL void gemm_micro(const gemm_args<T>& g, index_t rows, index_t i0, 
     }
     for (index_t r = 0; r < MR; ++r)
         if (r < rows)
-            for (index_t j = 0; j < NV; ++j) S::store(crow[r] + j * VW, reg.vec(acc[r][j], crow[r] + j * VW));
+            for (index_t j = 0; j < NV; ++j) S::store(crow[r] + j * VW, reg.vec(acc[r][j], crow[r] + j * VW, j0 + j * VW));
 }
 
 // The last columns of C, fewer than one vector: plain scalars.
@@ -89,7 +89,7 @@ TYPENET_KERNEL void gemm_micro_cols(const gemm_args<T>& g, index_t rows, index_t
             acc[j] = init == gemm_init::accumulate ? c[j] : init == gemm_init::bias ? g.bias[j0 + j] : T(0);
         for (index_t k = 0; k < kc; ++k)
             for (index_t j = 0; j < cols; ++j) acc[j] = fmadd(a[k * g.acs], b[k * g.ldb + j], acc[j]);
-        for (index_t j = 0; j < cols; ++j) c[j] = reg.scalar(acc[j], c + j);
+        for (index_t j = 0; j < cols; ++j) c[j] = reg.scalar(acc[j], c + j, j0 + j);
     }
 }
 

@@ -77,10 +77,10 @@ template <class Act, class T>
 struct layer_act {
     static constexpr vec_act<T> act = store_activation<Act, T>();
     template <class V>
-    TYPENET_INLINE V vec(V v, const T*) const {
+    TYPENET_INLINE V vec(V v, const T*, index_t) const {
         return simd<T>::activate(v, act);
     }
-    TYPENET_INLINE T scalar(T x, const T*) const { return act(x); }
+    TYPENET_INLINE T scalar(T x, const T*, index_t) const { return act(x); }
 };
 
 template <class Act, class T>
@@ -109,7 +109,7 @@ void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0
 template <class L, class In, class Out, class T>
 void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1) {
     using Act = typename L::activation;
-    dense_forward_cols<L, In, Out>(params, x, y, n, j0, j1, layer_act<Act, T>{}, activation_epilogue<Act, T>());
+    dense_forward_cols<L, In, Out>(params, x, y, n, j0, j1, store_activation<Act, T>(), activation_epilogue<Act, T>());
 }
 
 template <class L, class In, class Out, class T>
@@ -219,7 +219,7 @@ TYPENET_KERNEL void conv_micro(const conv_geometry& g, const T* TYPENET_RESTRICT
         if (p < count)
             for (index_t j = 0; j < NV; ++j) {
                 T* at = y + px[p].out * F + j0 + j * VW;
-                S::store(at, act.vec(acc[p][j], at));
+                S::store(at, act.vec(acc[p][j], at, j0 + j * VW));
             }
 }
 
@@ -245,7 +245,7 @@ TYPENET_KERNEL void conv_micro_cols(const conv_geometry& g, const T* TYPENET_RES
     for (index_t p = 0; p < count; ++p)
         for (index_t j = 0; j < cols; ++j) {
             T* at = y + px[p].out * F + j0 + j;
-            *at = act.scalar(acc[p][j], at);
+            *at = act.scalar(acc[p][j], at, j0 + j);
         }
 }
 
@@ -361,7 +361,7 @@ void conv_row_tile(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T*
         }
         for (index_t p = 0; p < PX; ++p) {
             T* yp = yrow + (ox + p) * F + f0;
-            for (index_t j = 0; j < NV; ++j) simd<T>::store(yp + j * VW, act.vec(acc[p][j], yp + j * VW));
+            for (index_t j = 0; j < NV; ++j) simd<T>::store(yp + j * VW, act.vec(acc[p][j], yp + j * VW, f0 + j * VW));
         }
         return;
     }
@@ -386,7 +386,7 @@ void conv_row_tile(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T*
     for (index_t p = 0; p < PX; ++p)
         for (index_t j = 0; j < FB; ++j) {
             T* at = yrow + (ox + p) * F + f0 + j;
-            *at = act.scalar(acc[p][j], at);
+            *at = act.scalar(acc[p][j], at, f0 + j);
         }
 }
 
@@ -442,7 +442,12 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n, const R& act, 
 template <class L, class In, class Out, class T>
 void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
     using Act = typename L::activation;
-    conv2d_forward<L, In, Out>(params, x, y, n, layer_act<Act, T>{}, activation_epilogue<Act, T>());
+    // The row kernel (first layers) is instantiated per layer anyway: the activation as a type;
+    // the shared implicit-GEMM kernels take it as a value (one instantiation for every layer).
+    if constexpr (In::extents[2] < 8)
+        conv2d_forward<L, In, Out>(params, x, y, n, layer_act<Act, T>{}, activation_epilogue<Act, T>());
+    else
+        conv2d_forward<L, In, Out>(params, x, y, n, store_activation<Act, T>(), activation_epilogue<Act, T>());
     finish_activation<Act>(y, n * Out::extents[0] * Out::extents[1], L::filters);
 }
 

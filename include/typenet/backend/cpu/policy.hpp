@@ -92,7 +92,11 @@ struct cpu {
         using cat = typename L::category;
         if constexpr (std::is_same_v<cat, dense_tag> || std::is_same_v<cat, conv2d_tag>) {
             using Act = typename L::activation;
-            produce<L, In, Out>(params, x, y, n, cpu_detail::layer_act<Act, T>{}, cpu_detail::activation_epilogue<Act, T>());
+            if constexpr (std::is_same_v<cat, conv2d_tag> && In::value.back() < 8)  // the row kernel: see conv2d_forward
+                produce<L, In, Out>(params, x, y, n, cpu_detail::layer_act<Act, T>{}, cpu_detail::activation_epilogue<Act, T>());
+            else
+                produce<L, In, Out>(params, x, y, n, cpu_detail::store_activation<Act, T>(),
+                                    cpu_detail::activation_epilogue<Act, T>());
             cpu_detail::finish_activation<Act>(y, n * Out::size / Out::value.back(), Out::value.back());
         } else {
             parallel(n, [&](index_t b, index_t e) {
@@ -107,8 +111,8 @@ struct cpu {
     template <class L, class In, class Out, class T, class... S>
         requires(L::at_inference == inference_form::producer && sizeof...(S) > 0)
     void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/, const epilogue<T, S...>& e) {
-        const cpu_detail::store_epilogue<T, typename L::activation, S...> epi(y, e);
-        produce<L, In, Out>(params, x, y, n, epi, [](T*, index_t) {});  // on the accumulators, in registers
+        const cpu_detail::fused_binding<T, typename L::activation, Out::value.back(), S...> bind(y, e);
+        produce<L, In, Out>(params, x, y, n, bind.reg(), [](T*, index_t) {});  // on the accumulators, in registers
     }
 
     // The GEMM-shaped layers: `reg` applied to the accumulators as they are stored (the layer's

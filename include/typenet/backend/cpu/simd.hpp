@@ -14,8 +14,9 @@ namespace typenet::cpu_detail {
 // An activation the micro-kernels apply to their accumulators in registers, before the store:
 // relu and leaky_relu (a comparison and a select). Other activations run after the store.
 // It is the simplest "register epilogue" R: what a micro-kernel applies to its accumulators on
-// the way to memory, R::vec(v, address) for a vector and R::scalar(x, address) for one value (the
-// address tells a fused epilogue which channel and residual element it is at; backend/cpu/epilogue.hpp).
+// the way to memory, R::vec(v, address, column) for a vector and R::scalar(x, address, column) for
+// one value (address and column -- the filter or unit -- tell a fused epilogue which residual
+// element and which channel constants it is at; backend/cpu/epilogue.hpp).
 enum class store_act { none, relu, leaky };
 template <class T>
 struct simd;
@@ -28,10 +29,10 @@ struct vec_act {
         return kind == store_act::none ? x : x > T(0) ? x : kind == store_act::relu ? T(0) : alpha * x;
     }
     template <class V>
-    TYPENET_INLINE V vec(V v, const T*) const {
+    TYPENET_INLINE V vec(V v, const T*, index_t) const {
         return simd<T>::activate(v, *this);
     }
-    TYPENET_INLINE T scalar(T x, const T*) const { return (*this)(x); }
+    TYPENET_INLINE T scalar(T x, const T*, index_t) const { return (*this)(x); }
 };
 
 // Accumulators as explicit vectors (GCC/clang vector extensions) so they stay in registers:
