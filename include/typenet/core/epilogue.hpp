@@ -2,8 +2,8 @@
 // it stores them -- the layers after it that the composition fused into it at inference
 // (model/chain.hpp: batch_norm, activations) and a residual block's add. It is a list of stage
 // types plus one pointer per stage; a policy with fused kernels binds it to its stores
-// (backend/cpu/epilogue.hpp turns it into one expression-template tree per stored run), any other
-// policy runs the producer and then the stages in place (detail::apply_in_place).
+// (backend/cpu/epilogue.hpp turns it into one expression-template tree applied to every stored
+// vector), any other policy runs the producer and then the stages in place (detail::apply_in_place).
 #pragma once
 
 #include <array>

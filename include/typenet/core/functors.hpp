@@ -128,6 +128,16 @@ struct sqrt {
         return sqrt(x);
     }
 };
+// Batch normalisation at inference, one channel, in TensorFlow's folded form: y = x * scale + shift
+// with scale = gamma / sqrt(var + eps) and shift = beta - mean * scale (one rounding where the target
+// has FMA). The CPU layer, the CPU fused epilogue and the CUDA kernel all fold with it.
+struct batch_norm_fold {
+    template <class T>
+    TYPENET_HD void operator()(T gamma, T beta, T mean, T var, T eps, T& scale, T& shift) const {
+        scale = gamma / sqrt{}(var + eps);
+        shift = multiply_add{}(-mean, scale, beta);
+    }
+};
 struct abs {
     static constexpr int cost = 1;
     template <class T>

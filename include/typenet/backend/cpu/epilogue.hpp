@@ -8,8 +8,6 @@
 // another gives (tests/unit/test_fusion.cpp), without writing and re-reading the output.
 #pragma once
 
-#include <cmath>
-#include <numeric>
 #include <tuple>
 #include <type_traits>
 
@@ -21,21 +19,12 @@
 
 namespace typenet::cpu_detail {
 
-// Batch normalisation at inference in TensorFlow's folded form: y = x * scale + shift with
-// scale = gamma / sqrt(var + eps), shift = beta - mean * scale. Written with explicit FMAs so the
-// separate layer and the fused epilogue compute the same bits.
+// Batch normalisation's per-channel constants (fn::batch_norm_fold) for all C channels: the separate
+// layer and the fused epilogue fold the same way, so they compute the same bits.
 template <class L, index_t C, class T>
 void batch_norm_fold(const T* params, T* scale, T* shift) {
     const T *gamma = params, *beta = params + C, *mean = params + 2 * C, *var = params + 3 * C;
-    for (index_t c = 0; c < C; ++c) {
-        scale[c] = gamma[c] / std::sqrt(var[c] + T(L::eps));
-        shift[c] = fn::multiply_add{}(-mean[c], scale[c], beta[c]);
-    }
-}
-
-template <class L>
-constexpr auto functor_of_layer() {
-    return L::functor();
+    for (index_t c = 0; c < C; ++c) fn::batch_norm_fold{}(gamma[c], beta[c], mean[c], var[c], T(L::eps), scale[c], shift[c]);
 }
 
 // A run of `len` values at p, as an expression leaf.
@@ -50,8 +39,9 @@ struct value_node : expr_node {
     using value_type = T;
     using shape_type = no_shape;
     V v;
-    index_t size() const { return -1; }
-    T operator[](index_t i) const {
+    // TYPENET_HD like every other node's: nvcc compiles the CPU policy's trees too.
+    TYPENET_HD index_t size() const { return -1; }
+    TYPENET_HD T operator[](index_t i) const {
         if constexpr (std::is_same_v<V, T>) return (void)i, v;
         else return v[i];
     }
@@ -213,8 +203,6 @@ private:
 };
 
 // ---- binding a typenet::epilogue to a producer -------------------------------------------------------
-template <class Act>
-constexpr bool has_head_activation = !std::is_same_v<Act, linear>;
 template <class St>
 struct kind_of {
     using type = add_kind;
@@ -236,25 +224,22 @@ constexpr index_t folded_channels() {
     else return 0;
 }
 
-template <class... K>
-struct kind_list {};
-template <class T, class Head, class... S>
-struct register_epilogue_of;
-template <class T, class... H, class... S>
-struct register_epilogue_of<T, kind_list<H...>, S...> {
-    using type = register_epilogue<T, H..., typename kind_of<S>::type...>;
-};
+// A producer's own activation option (conv2d<..., relu>) as the first stage; linear adds none.
+template <class T, class Act>
+constexpr auto own_activation_stage() {
+    if constexpr (std::is_same_v<Act, linear>) return epilogue<T>{};
+    else return epilogue<T, layer_stage<Act, shape<1>>>{};  // an activation needs no pointer
+}
 
 // Owns what the stages need for one call (batch norm's scale and shift, folded as the separate layer
 // folds them, on the stack) and the register epilogue built over it. Width: the producer's row
 // (filters or units).
-template <class T, class Act, index_t Width, class... S>
-class fused_binding {
-    using head = std::conditional_t<has_head_activation<Act>, kind_list<unary_kind<decltype(functor_of_layer<Act>())>>,
-                                    kind_list<>>;
-
+template <class T, index_t Width, class Epi>
+class fused_binding;
+template <class T, index_t Width, class... S>
+class fused_binding<T, Width, epilogue<T, S...>> {
 public:
-    using reg_type = typename register_epilogue_of<T, head, S...>::type;
+    using reg_type = register_epilogue<T, typename kind_of<S>::type...>;
 
     fused_binding(const T* y, const epilogue<T, S...>& e) : reg_(y, views(e)) {}
     fused_binding(const fused_binding&) = delete;  // its views point into itself
@@ -264,15 +249,10 @@ private:
     static constexpr index_t folded = (folded_channels<S>() + ... + 0);
 
     auto views(const epilogue<T, S...>& e) {
-        auto stages = [&]<std::size_t... I>(std::index_sequence<I...>) {
-            index_t at = 0;
+        index_t at = 0;
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return std::tuple<stage_view<T, typename kind_of<S>::type>...>{view<S>(e.arg[I], at)...};
         }(std::index_sequence_for<S...>{});
-        if constexpr (has_head_activation<Act>)
-            return std::tuple_cat(std::tuple<stage_view<T, unary_kind<decltype(functor_of_layer<Act>())>>>{{functor_of_layer<Act>()}},
-                                  stages);
-        else
-            return stages;
     }
     template <class St>
     stage_view<T, typename kind_of<St>::type> view(const T* arg, index_t& at) {
@@ -288,7 +268,7 @@ private:
         } else if constexpr (std::is_same_v<Kd, add_kind>) {
             return {arg};
         } else {
-            return {functor_of_layer<typename St::layer>()};
+            return {St::layer::functor()};
         }
     }
 

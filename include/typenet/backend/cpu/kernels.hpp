@@ -83,6 +83,22 @@ struct layer_act {
     TYPENET_INLINE T scalar(T x, const T*, index_t) const { return act(x); }
 };
 
+// First layers (few input channels) use the row kernel, instantiated per layer; everything else the
+// shared implicit-GEMM kernels.
+constexpr bool uses_row_kernel(index_t channels) { return channels < 8; }
+
+// A producer's own activation as the register epilogue of its stores: a type (layer_act) for the row
+// kernel, which is instantiated per layer anyway; a value (vec_act) for the shared GEMM and
+// implicit-GEMM kernels (one instantiation for every layer).
+template <class L, class In, class T>
+constexpr auto own_activation() {
+    using Act = typename L::activation;
+    if constexpr (std::is_same_v<typename L::category, conv2d_tag> && uses_row_kernel(In::value.back()))
+        return layer_act<Act, T>{};
+    else
+        return store_activation<Act, T>();
+}
+
 template <class Act, class T>
 constexpr auto activation_epilogue() {
     if constexpr (std::is_same_v<Act, linear> || std::is_same_v<Act, softmax> ||
@@ -97,8 +113,8 @@ constexpr auto activation_epilogue() {
 // ---- dense: y (n, U) = x (n, K) . w (K, U) + b -----------------------------------------------------
 // Units [j0, j1) of every sample (the cpu policy gives threads disjoint column blocks, so each
 // streams only its part of w); softmax is applied afterwards, by the caller, over whole rows.
-// act: the register epilogue of every store (backend/cpu/simd.hpp), then epi(p, count) on each finished run (a fused epilogue, or the
-// layer's own activation when registers cannot do it).
+// act: the register epilogue of every store (backend/cpu/simd.hpp: the layer's relu / leaky_relu, or a
+// fused epilogue), then epi(p, count) on each finished run (an activation registers cannot do).
 template <class L, class In, class Out, class T, class R, class Epi>
 void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1, const R& act,
                         const Epi& epi) {
@@ -108,8 +124,8 @@ void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0
 }
 template <class L, class In, class Out, class T>
 void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1) {
-    using Act = typename L::activation;
-    dense_forward_cols<L, In, Out>(params, x, y, n, j0, j1, store_activation<Act, T>(), activation_epilogue<Act, T>());
+    dense_forward_cols<L, In, Out>(params, x, y, n, j0, j1, own_activation<L, In, T>(),
+                                   activation_epilogue<typename L::activation, T>());
 }
 
 template <class L, class In, class Out, class T>
@@ -432,7 +448,7 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n, const R& act, 
     constexpr conv_geometry g{H, W, C, OH, OW, F, L::kh, L::kw, L::sh, L::sw, PT, PL};
     const T* w = params;
     const T* b = L::has_bias ? params + L::kh * L::kw * C * F : nullptr;
-    if constexpr (C < 8) {
+    if constexpr (uses_row_kernel(C)) {
         conv2d_forward_rows<L, In, Out>(g, w, b, x, y, n, act, epi);
     } else {
         static constexpr T zeros[C] = {};  // what a tap in the padding reads
@@ -442,12 +458,7 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n, const R& act, 
 template <class L, class In, class Out, class T>
 void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
     using Act = typename L::activation;
-    // The row kernel (first layers) is instantiated per layer anyway: the activation as a type;
-    // the shared implicit-GEMM kernels take it as a value (one instantiation for every layer).
-    if constexpr (In::extents[2] < 8)
-        conv2d_forward<L, In, Out>(params, x, y, n, layer_act<Act, T>{}, activation_epilogue<Act, T>());
-    else
-        conv2d_forward<L, In, Out>(params, x, y, n, store_activation<Act, T>(), activation_epilogue<Act, T>());
+    conv2d_forward<L, In, Out>(params, x, y, n, own_activation<L, In, T>(), activation_epilogue<Act, T>());
     finish_activation<Act>(y, n * Out::extents[0] * Out::extents[1], L::filters);
 }
 

@@ -92,11 +92,8 @@ struct cpu {
         using cat = typename L::category;
         if constexpr (std::is_same_v<cat, dense_tag> || std::is_same_v<cat, conv2d_tag>) {
             using Act = typename L::activation;
-            if constexpr (std::is_same_v<cat, conv2d_tag> && In::value.back() < 8)  // the row kernel: see conv2d_forward
-                produce<L, In, Out>(params, x, y, n, cpu_detail::layer_act<Act, T>{}, cpu_detail::activation_epilogue<Act, T>());
-            else
-                produce<L, In, Out>(params, x, y, n, cpu_detail::store_activation<Act, T>(),
-                                    cpu_detail::activation_epilogue<Act, T>());
+            produce<L, In, Out>(params, x, y, n, cpu_detail::own_activation<L, In, T>(),
+                                cpu_detail::activation_epilogue<Act, T>());
             cpu_detail::finish_activation<Act>(y, n * Out::size / Out::value.back(), Out::value.back());
         } else {
             parallel(n, [&](index_t b, index_t e) {
@@ -111,7 +108,8 @@ struct cpu {
     template <class L, class In, class Out, class T, class... S>
         requires(L::at_inference == inference_form::producer && sizeof...(S) > 0)
     void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/, const epilogue<T, S...>& e) {
-        const cpu_detail::fused_binding<T, typename L::activation, Out::value.back(), S...> bind(y, e);
+        const auto stages = cpu_detail::own_activation_stage<T, typename L::activation>() + e;
+        const cpu_detail::fused_binding<T, Out::value.back(), std::remove_const_t<decltype(stages)>> bind(y, stages);
         produce<L, In, Out>(params, x, y, n, bind.reg(), [](T*, index_t) {});  // on the accumulators, in registers
     }
 

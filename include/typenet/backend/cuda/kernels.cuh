@@ -52,9 +52,9 @@ void launch_assign(cudaStream_t stream, T* y, index_t n, const E& e) {
 }
 
 // ---- batch normalisation (inference) as an expression node -------------------------------------------
-// TensorFlow's folded form, as cpu_detail::batch_norm_forward: scale = gamma / sqrt(var + eps),
-// y = x * scale + (beta - mean * scale), channel c = i % C. The per-channel fold is recomputed per
-// element from the parameters (device memory), which needs no scratch buffer.
+// TensorFlow's folded form with the CPU's arithmetic (fn::batch_norm_fold, fn::multiply_add),
+// channel c = i % C. The per-channel fold is recomputed per element from the parameters (device
+// memory), which needs no scratch buffer.
 template <class T, class S, index_t C>
 struct batch_norm_node : expr_node {
     using value_type = T;
@@ -66,9 +66,9 @@ struct batch_norm_node : expr_node {
     TYPENET_HD index_t size() const { return n * S::size; }
     TYPENET_HD T operator[](index_t i) const {
         const index_t c = i % C;
-        const T scale = gamma[c] / fn::sqrt{}(gamma[3 * C + c] + eps);
-        const T shift = gamma[C + c] - gamma[2 * C + c] * scale;
-        return x[i] * scale + shift;
+        T scale, shift;
+        fn::batch_norm_fold{}(gamma[c], gamma[C + c], gamma[2 * C + c], gamma[3 * C + c], eps, scale, shift);
+        return fn::multiply_add{}(x[i], scale, shift);
     }
 };
 
