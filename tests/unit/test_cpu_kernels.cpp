@@ -543,8 +543,8 @@ void run_case(on<In, L>, std::initializer_list<index_t> batch_sizes) {
         two.forward<L, In, Out>(params.data(), x.data(), y2.data(), n, static_cast<T*>(nullptr));
         two.forward<L, In, Out>(params.data(), x.data(), y2b.data(), n, static_cast<T*>(nullptr));
         for (index_t s = 0; s < n; ++s)
-            tn::cpu::forward_range<L, In, Out>(params.data(), x.data() + s * In::size, ys.data() + s * Out::size, 1,
-                                               static_cast<T*>(nullptr));
+            one.forward<L, In, Out>(params.data(), x.data() + s * In::size, ys.data() + s * Out::size, 1,
+                                    static_cast<T*>(nullptr));
         const result ry = reference_forward(c, pd, xd, n);
         check_close("forward y, cpu{1}", y1, ry);
         check_split("forward y, cpu{2}", y1, y2, ry);

@@ -122,17 +122,6 @@ void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0
     const gemm_args<T> g{x, K, 1, params, U, y, U, params + K * U};
     gemm(g, 0, n, j0, j1, K, L::has_bias ? gemm_init::bias : gemm_init::zero, act, epi);
 }
-template <class L, class In, class Out, class T>
-void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0, index_t j1) {
-    dense_forward_cols<L, In, Out>(params, x, y, n, j0, j1, own_activation<L, In, T>(),
-                                   activation_epilogue<typename L::activation, T>());
-}
-
-template <class L, class In, class Out, class T>
-void dense_forward(const T* params, const T* x, T* y, index_t n) {
-    dense_forward_cols<L, In, Out>(params, x, y, n, 0, L::units);
-    finish_activation<typename L::activation>(y, n, L::units);
-}
 
 // ---- conv2d (direct, implicit GEMM): y (n, OH, OW, F) from x (n, H, W, C), w (KH, KW, C, F) ------
 // The output pixels of the whole batch, in (sample, oy, ox) order, are taken PX at a time; for each
@@ -454,12 +443,6 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n, const R& act, 
         static constexpr T zeros[C] = {};  // what a tap in the padding reads
         conv_forward_pixels(g, w, b, x, zeros, y, 0, n * OH * OW, act, epi);
     }
-}
-template <class L, class In, class Out, class T>
-void conv2d_forward(const T* params, const T* x, T* y, index_t n) {
-    using Act = typename L::activation;
-    conv2d_forward<L, In, Out>(params, x, y, n, own_activation<L, In, T>(), activation_epilogue<Act, T>());
-    finish_activation<Act>(y, n * Out::extents[0] * Out::extents[1], L::filters);
 }
 
 // The real (unpadded) input cells under a pooling window at output (oy, ox): [y_lo, y_hi) x [x_lo, x_hi).

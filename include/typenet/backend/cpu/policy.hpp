@@ -141,14 +141,11 @@ struct cpu {
         }
     }
 
+    // The layers that are not GEMM-shaped, on samples [0, n) of x and y (one thread's share).
     template <class L, class In, class Out, class T>
     static void forward_range(const T* params, const T* x, T* y, index_t n, T* /*ws*/) {
         using cat = typename L::category;
-        if constexpr (std::is_same_v<cat, dense_tag>) {
-            cpu_detail::dense_forward<L, In, Out>(params, x, y, n);
-        } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
-            cpu_detail::conv2d_forward<L, In, Out>(params, x, y, n);
-        } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
+        if constexpr (std::is_same_v<cat, pool2d_tag>) {
             cpu_detail::pool2d_forward<L, In, Out>(x, y, n);
         } else if constexpr (std::is_same_v<cat, global_pool2d_tag>) {
             cpu_detail::global_pool2d_forward<L, In>(x, y, n);
