@@ -637,15 +637,18 @@ static_assert(tn::average_pool2d<3, tn::pool<2, 3>>::ph == 2 && tn::average_pool
 static_assert(tn::batch_norm<>::eps == 1e-3 && tn::batch_norm<tn::epsilon<1, 100000>>::eps == 1e-5);
 static_assert(tn::leaky_relu<>::slope == 0.3 && tn::dropout<1, 2>::rate == 0.5);
 
-// The CPU kernels split dense units / conv filters into blocks of gemm_tiles::nv vectors, then single
-// vectors, then a scalar rest (backend/cpu/gemm.hpp, kernels.hpp); the output pixels / rows into tiles
-// of 6 with a remainder. The sizes the cases below use are chosen to hit every kind of column block
-// (checked here as properties of the tile constants, not as their current numbers).
-#if TYPENET_VECTOR_EXTENSIONS
-constexpr index_t vw = tn::cpu_detail::simd<float>::width, nb = tn::cpu_detail::gemm_tiles::nv * vw;
-static_assert(67 > nb && (67 % nb) % vw != 0);  // full blocks and a scalar rest
-static_assert(72 % nb == vw);                   // full blocks and one vector
-static_assert(96 % nb == 0 && 17 < nb && 17 > vw && 7 < vw);  // full blocks only; a vector and a rest; a rest only
+// The CPU kernels cut dense units / conv filters into column tiles by tiers, widest first
+// (backend/cpu/isa/simd.ipp): avx512 64, 32, 16 and 8 floats then scalars; avx2 16 and 8 then
+// scalars; generic 8 then 1. The sizes the cases below use hit every tier of every instruction set
+// (the suite runs once per set: ctest's unit_avx2 and unit_generic), checked here on the tier
+// function itself.
+#if TYPENET_CPU_X86
+namespace z = tn::cpu_detail::isa_avx512;
+static_assert(z::tier_for<float>(67) == 0 && z::tier_for<float>(3) == 4);     // 67 = 64 + a scalar rest
+static_assert(z::tier_for<float>(72 - 64) == 3 && z::tier_for<float>(96 - 64) == 1);  // 72 = 64 + 8, 96 = 64 + 32
+static_assert(z::tier_for<float>(17) == 2 && z::tier_for<float>(48) == 1 && z::tier_for<float>(48 - 32) == 2);
+static_assert(z::tier_for<float>(130 - 128) == 4 && z::tier_for<float>(33) == 1 && z::tier_for<float>(7) == 4);
+static_assert(z::column_tile_count<float>(130) == 3 && z::column_tile_count<float>(72) == 2);
 #endif
 
 }  // namespace law

@@ -1,5 +1,5 @@
 // cpu epilogue: binds a typenet::epilogue (the elementwise layers fused into a producer, and a
-// residual add) to the CPU micro-kernels' stores. Each accumulator vector, on its way from the
+// residual add) to the CPU micro-kernels' stores (evaluated by isa/epilogue.ipp). Each accumulator vector, on its way from the
 // registers to memory, goes through one expression-template tree built from the stages:
 //     conv2d<..., relu> -> batch_norm -> leaky_relu, + residual
 //     v = leaky(fma(relu(acc), scale[c .. c+8), shift[c .. c+8)) + res[off .. off+8))
@@ -15,14 +15,16 @@
 #include "../../core/expr.hpp"
 #include "../../layers/activation.hpp"
 #include "../../layers/norm.hpp"
-#include "simd.hpp"
 
 namespace typenet::cpu_detail {
 
 // Batch normalisation's per-channel constants (fn::batch_norm_fold) for all C channels: the separate
 // layer and the fused epilogue fold the same way, so they compute the same bits.
+// Never inlined: the separate layer calls it from the kernels of an instruction set (isa/forward.ipp),
+// the fused epilogue from the policy; inlined into FMA-targeted code, g++ contracted its
+// multiply-add there and not here, and the two disagreed in the last bit.
 template <class L, index_t C, class T>
-void batch_norm_fold(const T* params, T* scale, T* shift) {
+TYPENET_KERNEL void batch_norm_fold(const T* params, T* scale, T* shift) {
     const T *gamma = params, *beta = params + C, *mean = params + 2 * C, *var = params + 3 * C;
     for (index_t c = 0; c < C; ++c) fn::batch_norm_fold{}(gamma[c], beta[c], mean[c], var[c], T(L::eps), scale[c], shift[c]);
 }
@@ -44,60 +46,6 @@ struct value_node : expr_node {
     TYPENET_HD T operator[](index_t i) const {
         if constexpr (std::is_same_v<V, T>) return (void)i, v;
         else return v[i];
-    }
-};
-
-// An epilogue tree evaluated a vector at a time: leaves are loaded from the addresses they were
-// bound to, arithmetic nodes use the vector operations that give the scalar functors' exact
-// results (one FMA for fn::multiply_add, max / blend for relu / leaky_relu), and any other functor
-// (sigmoid, tanh, ...) runs lane by lane.
-template <class T>
-struct packet_eval {
-    using S = simd<T>;
-    using V = typename S::type;
-    TYPENET_INLINE static V at(const value_node<T, V>& e) { return e.v; }
-    template <class P, class Sh>
-    TYPENET_INLINE static V at(const leaf<P, Sh>& e) {
-        return S::load(e.p);
-    }
-    template <class F, class E>
-    TYPENET_INLINE static V at(const unary_node<F, E>& e) {
-        return unary(e.f, at(e.e));
-    }
-    template <class F, class A, class B>
-    TYPENET_INLINE static V at(const binary_node<F, A, B>& e) {
-        const V a = at(e.l), b = at(e.r);
-        if constexpr (std::is_same_v<F, fn::plus>) return a + b;
-        else if constexpr (std::is_same_v<F, fn::minus>) return a - b;
-        else if constexpr (std::is_same_v<F, fn::multiplies>) return a * b;
-        else return lanes([&](index_t l) { return e.f(lane(a, l), lane(b, l)); });
-    }
-    template <class A, class B, class C>
-    TYPENET_INLINE static V at(const ternary_node<fn::multiply_add, A, B, C>& e) {
-        return S::fma(at(e.a), at(e.b), at(e.c));
-    }
-
-private:
-    template <class F>
-    TYPENET_INLINE static V unary(const F& f, V v) {
-        if constexpr (std::is_same_v<F, fn::identity>) return v;
-        else if constexpr (std::is_same_v<F, fn::relu>) return S::activate(v, vec_act<T>{store_act::relu, T(0)});
-        else if constexpr (std::is_same_v<F, fn::leaky_relu>) return S::activate(v, vec_act<T>{store_act::leaky, T(f.alpha)});
-        else return lanes([&](index_t l) { return f(lane(v, l)); });
-    }
-    TYPENET_INLINE static T lane(const V& v, index_t l) {
-        if constexpr (std::is_same_v<V, T>) return (void)l, v;
-        else return v[l];
-    }
-    template <class F>
-    TYPENET_INLINE static V lanes(F f) {
-        if constexpr (std::is_same_v<V, T>) {
-            return f(0);
-        } else {
-            V r{};
-            for (index_t l = 0; l < S::width; ++l) r[l] = f(l);
-            return r;
-        }
     }
 };
 
@@ -143,63 +91,12 @@ struct stage_view<T, add_kind> {
     }
 };
 
-// The micro-kernels' R (simd.hpp): vec(v, at, col) / scalar(x, at, col) give what is stored at
-// `at`, inside the output that starts at y (the whole call's, whichever thread stores there).
+// What the micro-kernels' register epilogue (isa/epilogue.ipp) is built from: the output the offsets
+// are taken from, and the bound stages.
 template <class T, class... K>
-class register_epilogue {
-public:
-    register_epilogue(const T* y, std::tuple<stage_view<T, K>...> st) : y_(y), st_(st) {
-        // Batch norm over a flattened output whose length is not a multiple of the vector width
-        // (or not the row width): a vector can straddle the end of its constants.
-        std::apply([&](const auto&... v) { ((wrap_ = wrap_ || may_wrap(v)), ...); }, st_);
-    }
-
-    template <class V>
-    TYPENET_INLINE V vec(V v, const T* at, index_t col) const {
-        constexpr index_t W = simd<T>::width;
-        const index_t off = at - y_;
-        if constexpr (W > 1 && (std::is_same_v<K, affine_kind> || ...)) {
-            if (wrap_ && straddles(off, col)) {
-                V r{};
-                for (index_t l = 0; l < W; ++l) r[l] = scalar(v[l], at + l, col + l);
-                return r;
-            }
-        }
-        return packet_eval<T>::at(build<0>(value_node<T, V>{{}, v}, off, col, W));
-    }
-    TYPENET_INLINE T scalar(T x, const T* at, index_t col) const {
-        return build<0>(value_node<T, T>{{}, x}, at - y_, col, 1)[0];
-    }
-
-private:
-    template <class View>
-    static bool may_wrap(const View& v) {
-        if constexpr (std::is_same_v<View, stage_view<T, affine_kind>>) return !v.by_col || v.C % simd<T>::width != 0;
-        else return false;
-    }
-    bool straddles(index_t off, index_t col) const {
-        bool s = false;
-        std::apply(
-            [&](const auto&... v) {
-                ((s = s || [&](const auto& x) {
-                      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(x)>, stage_view<T, affine_kind>>)
-                          return x.channel(off, col) > x.C - simd<T>::width;
-                      else return false;
-                  }(v)),
-                 ...);
-            },
-            st_);
-        return s;
-    }
-    template <std::size_t I, class E>
-    TYPENET_INLINE auto build(const E& e, index_t off, index_t col, index_t len) const {
-        if constexpr (I == sizeof...(K)) return e;
-        else return build<I + 1>(std::get<I>(st_).apply(e, off, col, len), off, col, len);
-    }
-
-    const T* y_;
-    std::tuple<stage_view<T, K>...> st_;
-    bool wrap_ = false;
+struct register_stages {
+    const T* y;
+    std::tuple<stage_view<T, K>...> st;
 };
 
 // ---- binding a typenet::epilogue to a producer -------------------------------------------------------
@@ -239,9 +136,9 @@ class fused_binding;
 template <class T, index_t Width, class... S>
 class fused_binding<T, Width, epilogue<T, S...>> {
 public:
-    using reg_type = register_epilogue<T, typename kind_of<S>::type...>;
+    using reg_type = register_stages<T, typename kind_of<S>::type...>;
 
-    fused_binding(const T* y, const epilogue<T, S...>& e) : reg_(y, views(e)) {}
+    fused_binding(const T* y, const epilogue<T, S...>& e) : reg_{y, views(e)} {}
     fused_binding(const fused_binding&) = delete;  // its views point into itself
     const reg_type& reg() const { return reg_; }
 

@@ -11,6 +11,7 @@
 #include "../../core/epilogue.hpp"
 #include "../../core/expr.hpp"
 #include "backward.hpp"
+#include "dispatch.hpp"
 #include "kernels.hpp"
 #include "threads.hpp"
 
@@ -117,28 +118,31 @@ struct cpu {
     // relu / leaky_relu, or a fused epilogue), then epi(p, count) on each finished run of outputs.
     template <class L, class In, class Out, class T, class R, class Epi>
     void produce(const T* params, const T* x, T* y, index_t n, const R& reg, const Epi& epi) {
-        if constexpr (std::is_same_v<typename L::category, dense_tag>) {
-            // Dense layers split their units instead: each thread streams only its columns of the
-            // weights (M1's 4 MB kernel read twice made two threads no faster than one), and a
-            // single sample still uses every thread.
-            constexpr index_t NB = cpu_detail::gemm_tiles::nv * cpu_detail::simd<T>::width;
-            constexpr index_t blocks = (L::units + NB - 1) / NB;
-            if (threads_ > 1 && blocks > 1) {
-                parallel(blocks, [&](index_t b, index_t e) {
-                    cpu_detail::dense_forward_cols<L, In, Out>(params, x, y, n, b * NB, std::min(L::units, e * NB), reg,
-                                                               epi);
-                });
+        cpu_detail::with_kernels([&](auto k) {
+            using K = decltype(k);
+            if constexpr (std::is_same_v<typename L::category, dense_tag>) {
+                // Dense layers split their units instead: each thread streams only its columns of
+                // the weights (M1's 4 MB kernel read twice made two threads no faster than one), and
+                // a single sample still uses every thread.
+                constexpr index_t NB = K::template dense_block<T>;
+                constexpr index_t blocks = (L::units + NB - 1) / NB;
+                if (threads_ > 1 && blocks > 1) {
+                    parallel(blocks, [&](index_t b, index_t e) {
+                        K::template dense_forward_cols<L, In, Out>(params, x, y, n, b * NB, std::min(L::units, e * NB), reg,
+                                                                   epi);
+                    });
+                } else {
+                    parallel(n, [&](index_t b, index_t e) {
+                        K::template dense_forward_cols<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, 0,
+                                                                   L::units, reg, epi);
+                    });
+                }
             } else {
                 parallel(n, [&](index_t b, index_t e) {
-                    cpu_detail::dense_forward_cols<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, 0,
-                                                               L::units, reg, epi);
+                    K::template conv2d_forward<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, reg, epi);
                 });
             }
-        } else {
-            parallel(n, [&](index_t b, index_t e) {
-                cpu_detail::conv2d_forward<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, reg, epi);
-            });
-        }
+        });
     }
 
     // The layers that are not GEMM-shaped, on samples [0, n) of x and y (one thread's share).
@@ -150,7 +154,7 @@ struct cpu {
         } else if constexpr (std::is_same_v<cat, global_pool2d_tag>) {
             cpu_detail::global_pool2d_forward<L, In>(x, y, n);
         } else if constexpr (std::is_same_v<cat, batch_norm_tag>) {
-            cpu_detail::batch_norm_forward<L, In>(params, x, y, n);
+            cpu_detail::with_kernels([&](auto k) { decltype(k)::template batch_norm_forward<L, In>(params, x, y, n); });
         } else if constexpr (std::is_same_v<cat, activation_tag>) {
             assign(y, n * In::size, ops::apply(L::functor(), leaf<const T, In>{{}, x, n}));
         } else if constexpr (std::is_same_v<cat, softmax_tag>) {
@@ -184,12 +188,16 @@ struct cpu {
         constexpr index_t count_in = In::size;
         if constexpr (std::is_same_v<cat, dense_tag>) {
             T* mem = reinterpret_cast<T*>(scratch(cpu_detail::dense_backward_scratch_elems<L, In>(n) * index_t(sizeof(T))));
-            cpu_detail::dense_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, mem,
-                                                   [this](index_t c, auto&& f) { parallel(c, f); });
+            cpu_detail::with_kernels([&](auto k) {
+                decltype(k)::template dense_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, mem,
+                                                                 [this](index_t c, auto&& f) { parallel(c, f); });
+            });
         } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
             unsigned char* mem = scratch(cpu_detail::conv2d_backward_scratch_bytes<L, In, Out>(n, sizeof(T)));
-            cpu_detail::conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, mem,
-                                                    [this](index_t c, auto&& f) { parallel(c, f); });
+            cpu_detail::with_kernels([&](auto k) {
+                decltype(k)::template conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, mem,
+                                                                  [this](index_t c, auto&& f) { parallel(c, f); });
+            });
         } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
             if (dx)
                 parallel(n, [&](index_t b, index_t e) {
