@@ -671,6 +671,12 @@ TEST_CASE("cpu kernels: pooling forward and backward (ties go to the first maxim
                      on<shape<7, 5, 3>, tn::average_pool2d<2, same>>{},
                      on<shape<9, 7, 33>, tn::average_pool2d<3, strides<2>, same>>{},
                      on<shape<6, 6, 8>, tn::average_pool2d<2>>{},
+                     // channels in whole vectors (isa/forward.ipp, isa/backward.ipp: 16 and 32 take
+                     // zmm on avx512, 24 the 256-bit vectors)
+                     on<shape<6, 8, 16>, tn::max_pool2d<2>>{},
+                     on<shape<7, 7, 32>, tn::max_pool2d<3, strides<2>, same>>{},
+                     on<shape<9, 7, 24>, tn::average_pool2d<3, strides<2>, same>>{},
+                     on<shape<7, 9, 16>, tn::max_pool2d<2, same>>{},
                      on<shape<5, 3, 7>, tn::global_max_pool2d>{},
                      on<shape<4, 5, 10>, tn::global_average_pool2d>{});
 }
@@ -686,5 +692,61 @@ TEST_CASE("cpu kernels: double precision") {
                       on<shape<600>, dense<33, relu>>{},
                       on<shape<9, 9, 5>, conv2d<32, kernel<3>, same, relu>>{},
                       on<shape<7, 7, 3>, conv2d<10, kernel<3>, strides<2>, same>>{},
-                      on<shape<7, 7, 10>, tn::max_pool2d<3, strides<2>, same>>{});
+                      on<shape<7, 7, 10>, tn::max_pool2d<3, strides<2>, same>>{},
+                      on<shape<7, 7, 8>, tn::max_pool2d<3, strides<2>, same>>{},
+                      on<shape<6, 8, 16>, tn::max_pool2d<2>>{});
+}
+
+// ---- the kernel sets agree (backend/cpu/isa.hpp) -----------------------------------------------------
+// avx512 and avx2 use one fused multiply-add per product, in the same order, so they give the same
+// bits: predictions and a few training steps of a network with every GEMM-shaped tier, pooling and
+// batch norm are compared with memcmp. Where the processor lacks AVX-512 both runs use avx2 (the
+// test then checks nothing new, and says so).
+namespace {
+using isa_net = tn::sequential<tn::input<13, 11, 3>, conv2d<32, kernel<3>, same, relu>, tn::batch_norm<>,
+                               tn::max_pool2d<2>, conv2d<72, kernel<3>, same>, tn::leaky_relu<>,
+                               tn::average_pool2d<2>, tn::flatten, dense<67, relu>, dense<10, softmax>>;
+
+struct isa_run {
+    std::vector<float> predicted, trained;
+};
+isa_run run_on(tn::cpu_isa isa) {
+    const tn::cpu_isa before = tn::cpu_kernels();
+    tn::set_cpu_kernels(isa);
+    tn::batch<float, shape<13, 11, 3>> x(9);
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (index_t i = 0; i < x.size(); ++i) x[i] = u(rng);
+    std::vector<int> y(9);
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = int(i % 10);
+    tn::model<isa_net> m(tn::cpu{2}, 17);  // Keras' initialisers, seeded: the same weights each run
+    isa_run r;
+    const auto p = m.predict(x);
+    r.predicted.assign(p.data(), p.data() + p.size());
+    m.compile(tn::adam{}, tn::sparse_categorical_crossentropy{});
+    m.fit(x, y, {.epochs = 2, .batch_size = 4, .verbose = 0, .seed = 3});
+    const auto q = m.predict(x);
+    r.trained.assign(q.data(), q.data() + q.size());
+    tn::set_cpu_kernels(before);
+    return r;
+}
+}  // namespace
+
+TEST_CASE("cpu kernels: avx512 and avx2 give the same bits") {
+    const tn::cpu_isa best = tn::cpu_kernels();
+    if (tn::set_cpu_kernels(tn::cpu_isa::avx512) != tn::cpu_isa::avx512 ||
+        tn::set_cpu_kernels(tn::cpu_isa::avx2) != tn::cpu_isa::avx2) {
+        tn::set_cpu_kernels(best);
+        MESSAGE("SKIPPED: this processor (or build) does not run both avx512 and avx2 kernels");
+        return;
+    }
+    tn::set_cpu_kernels(best);
+    const isa_run a = run_on(tn::cpu_isa::avx512), b = run_on(tn::cpu_isa::avx2);
+    REQUIRE(a.predicted.size() == b.predicted.size());
+    CHECK(std::memcmp(a.predicted.data(), b.predicted.data(), a.predicted.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(a.trained.data(), b.trained.data(), a.trained.size() * sizeof(float)) == 0);
+    CHECK(a.predicted != a.trained);  // the steps changed the weights
+    // and the generic kernels are close (they may round products separately)
+    const isa_run g = run_on(tn::cpu_isa::generic);
+    for (std::size_t i = 0; i < g.predicted.size(); ++i) CHECK(g.predicted[i] == doctest::Approx(a.predicted[i]).epsilon(1e-4));
 }

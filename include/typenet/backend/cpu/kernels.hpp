@@ -147,36 +147,6 @@ TYPENET_INLINE pool_window pool_window_at(index_t oy, index_t ox) {
             std::min<index_t>(W, ix0 + L::pw)};
 }
 
-// ---- pooling --------------------------------------------------------------------------------------
-// Max pooling ignores padded cells (TensorFlow pads with -inf); average pooling divides by the
-// number of real cells in the window (TensorFlow's "same" average excludes padding).
-template <class L, class In, class Out, class T>
-void pool2d_forward(const T* x, T* y, index_t n) {
-    constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
-    constexpr index_t OH = Out::extents[0], OW = Out::extents[1];
-    for (index_t s = 0; s < n; ++s) {
-        const T* xs = x + s * H * W * C;
-        T* ys = y + s * OH * OW * C;
-        for (index_t oy = 0; oy < OH; ++oy)
-            for (index_t ox = 0; ox < OW; ++ox) {
-                const auto [y_lo, y_hi, x_lo, x_hi] = pool_window_at<L, In>(oy, ox);
-                T acc[C];
-                for (index_t c = 0; c < C; ++c) acc[c] = L::is_max ? -std::numeric_limits<T>::infinity() : T(0);
-                for (index_t iy = y_lo; iy < y_hi; ++iy)
-                    for (index_t ix = x_lo; ix < x_hi; ++ix) {
-                        const T* xp = xs + (iy * W + ix) * C;
-                        for (index_t c = 0; c < C; ++c) {
-                            if constexpr (L::is_max) acc[c] = xp[c] > acc[c] ? xp[c] : acc[c];
-                            else acc[c] += xp[c];
-                        }
-                    }
-                T* yp = ys + (oy * OW + ox) * C;
-                const T inv = T(1) / T((y_hi - y_lo) * (x_hi - x_lo));
-                for (index_t c = 0; c < C; ++c) yp[c] = L::is_max ? acc[c] : acc[c] * inv;
-            }
-    }
-}
-
 template <class L, class In, class T>
 void global_pool2d_forward(const T* x, T* y, index_t n) {
     constexpr index_t HW = In::extents[0] * In::extents[1], C = In::extents[2];

@@ -150,7 +150,7 @@ struct cpu {
     static void forward_range(const T* params, const T* x, T* y, index_t n, T* /*ws*/) {
         using cat = typename L::category;
         if constexpr (std::is_same_v<cat, pool2d_tag>) {
-            cpu_detail::pool2d_forward<L, In, Out>(x, y, n);
+            cpu_detail::with_kernels([&](auto k) { decltype(k)::template pool2d_forward<L, In, Out>(x, y, n); });
         } else if constexpr (std::is_same_v<cat, global_pool2d_tag>) {
             cpu_detail::global_pool2d_forward<L, In>(x, y, n);
         } else if constexpr (std::is_same_v<cat, batch_norm_tag>) {
@@ -200,8 +200,11 @@ struct cpu {
             });
         } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
             if (dx)
-                parallel(n, [&](index_t b, index_t e) {
-                    cpu_detail::pool2d_backward<L, In, Out>(x + b * In::size, dy + b * Out::size, dx + b * In::size, e - b);
+                cpu_detail::with_kernels([&](auto k) {
+                    parallel(n, [&](index_t b, index_t e) {
+                        decltype(k)::template pool2d_backward<L, In, Out>(x + b * In::size, dy + b * Out::size, dx + b * In::size,
+                                                                         e - b);
+                    });
                 });
         } else if constexpr (std::is_same_v<cat, global_pool2d_tag>) {
             if (dx) cpu_detail::global_pool2d_backward<L, In>(x, dy, dx, n);

@@ -314,6 +314,53 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n, const R& reg, 
     }
 }
 
+// ---- pooling --------------------------------------------------------------------------------------
+// Max pooling ignores padded cells (TensorFlow pads with -inf); average pooling divides by the
+// number of real cells in the window (TensorFlow's "same" average excludes padding).
+template <class L, class In, class Out, class T>
+void pool2d_forward(const T* x, T* y, index_t n) {
+    constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
+    constexpr index_t OH = Out::extents[0], OW = Out::extents[1];
+    for (index_t s = 0; s < n; ++s) {
+        const T* xs = x + s * H * W * C;
+        T* ys = y + s * OH * OW * C;
+        for (index_t oy = 0; oy < OH; ++oy)
+            for (index_t ox = 0; ox < OW; ++ox) {
+                const auto [y_lo, y_hi, x_lo, x_hi] = pool_window_at<L, In>(oy, ox);
+                T* yp = ys + (oy * OW + ox) * C;
+                const T inv = T(1) / T((y_hi - y_lo) * (x_hi - x_lo));
+                // Vectors of channels, written out (g++ -O2 leaves the scalar loops below scalar).
+                using S = std::conditional_t<C % simd<T>::width == 0, simd<T>,
+                                             std::conditional_t<C % simd_half<T>::width == 0, simd_half<T>, simd1<T>>>;
+                if constexpr (S::width > 1) {
+                    using V = typename S::type;
+                    for (index_t c0 = 0; c0 < C; c0 += S::width) {
+                        V acc = S::splat(L::is_max ? -std::numeric_limits<T>::infinity() : T(0));
+                        for (index_t iy = y_lo; iy < y_hi; ++iy)
+                            for (index_t ix = x_lo; ix < x_hi; ++ix) {
+                                const V v = S::load(xs + (iy * W + ix) * C + c0);
+                                if constexpr (L::is_max) acc = v > acc ? v : acc;
+                                else acc = acc + v;
+                            }
+                        S::store(yp + c0, L::is_max ? acc : acc * S::splat(inv));
+                    }
+                    continue;
+                }
+                T acc[C];
+                for (index_t c = 0; c < C; ++c) acc[c] = L::is_max ? -std::numeric_limits<T>::infinity() : T(0);
+                for (index_t iy = y_lo; iy < y_hi; ++iy)
+                    for (index_t ix = x_lo; ix < x_hi; ++ix) {
+                        const T* xp = xs + (iy * W + ix) * C;
+                        for (index_t c = 0; c < C; ++c) {
+                            if constexpr (L::is_max) acc[c] = xp[c] > acc[c] ? xp[c] : acc[c];
+                            else acc[c] += xp[c];
+                        }
+                    }
+                for (index_t c = 0; c < C; ++c) yp[c] = L::is_max ? acc[c] : acc[c] * inv;
+            }
+    }
+}
+
 // ---- batch normalisation (inference): TensorFlow's folded form --------------------------------------
 // inv = gamma / sqrt(var + eps); y = x * inv + (beta - mean * inv): one pass, a channel row at a time
 // (the per-element channel index of a flat expression cost 3x: M10, 1.7 ms for 2M values), with the

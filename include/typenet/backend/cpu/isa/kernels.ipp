@@ -52,6 +52,14 @@ struct kernels {
     static void batch_norm_forward(const T* params, const T* x, T* y, index_t n) {
         TYPENET_CPU_ISA_NS::batch_norm_forward<L, In>(params, x, y, n);
     }
+    template <class L, class In, class Out, class T>
+    static void pool2d_forward(const T* x, T* y, index_t n) {
+        TYPENET_CPU_ISA_NS::pool2d_forward<L, In, Out>(x, y, n);
+    }
+    template <class L, class In, class Out, class T>
+    static void pool2d_backward(const T* x, const T* dy, T* dx, index_t n) {
+        TYPENET_CPU_ISA_NS::pool2d_backward<L, In, Out>(x, dy, dx, n);
+    }
     template <class L, class In, class Out, class T, class Par>
     static void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
                                const train_context& ctx, bool last, T* scratch, Par&& parallel) {
