@@ -65,7 +65,7 @@ struct packet_eval {
         else if constexpr (std::is_same_v<F, fn::multiplies>) return a * b;
         else {
             V r{};
-            TYPENET_UNROLL for (index_t l = 0; l < S::width; ++l) set_lane(r, l, e.f(lane(a, l), lane(b, l)));
+            for (index_t l = 0; l < S::width; ++l) set_lane(r, l, e.f(lane(a, l), lane(b, l)));
             return r;
         }
     }
@@ -83,7 +83,7 @@ private:
         else if constexpr (std::is_same_v<F, fn::leaky_relu>) return S::activate(v, vec_act<T>{store_act::leaky, T(f.alpha)});
         else {
             V r{};
-            TYPENET_UNROLL for (index_t l = 0; l < S::width; ++l) set_lane(r, l, f(lane(v, l)));
+            for (index_t l = 0; l < S::width; ++l) set_lane(r, l, f(lane(v, l)));
             return r;
         }
     }
@@ -116,11 +116,7 @@ public:
         if constexpr (W > 1 && (std::is_same_v<K, affine_kind> || ...)) {
             // Batch norm over a flattened output whose length is not a multiple of the vector width
             // (or not the row width): a vector can straddle the end of its constants.
-            if (wrap_ && straddles(off, col, W)) {
-                typename S::type r{};
-                TYPENET_UNROLL for (index_t l = 0; l < W; ++l) r[l] = scalar(v[l], at + l, col + l);
-                return r;
-            }
+            if (wrap_ && straddles(off, col, W)) return by_lanes<S>(v, at, col);
         }
         return packet_eval<S>::at(build<0>(value_node<T, typename S::type>{{}, v}, off, col, W));
     }
@@ -129,6 +125,14 @@ public:
     }
 
 private:
+    // A vector that straddles the end of batch norm's constants: one lane at a time, out of line
+    // (rare, and inlined into every store of a 24-accumulator kernel it made the kernel 150 KB).
+    template <class S>
+    TYPENET_KERNEL typename S::type by_lanes(typename S::type v, const T* at, index_t col) const {
+        typename S::type r{};
+        for (index_t l = 0; l < S::width; ++l) r[l] = scalar(v[l], at + l, col + l);
+        return r;
+    }
     template <class View>
     static bool may_wrap(const View& v) {
         if constexpr (std::is_same_v<View, stage_view<T, affine_kind>>) return !v.by_col || v.C % simd<T>::width != 0;

@@ -149,9 +149,11 @@ void conv_tile(const conv_geometry& g, const T* w, const T* bias, const T* x, co
         const int tier = tier_for<T>(g.F - j0);
         const index_t cols = tier_cols<T>(tier, g.F - j0);
         switch (tier) {
-        case 0:
-            if (half) conv_micro<simd<T>, PX / 2, nv_full>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
-            else conv_micro<simd<T>, PX, nv_full>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
+        case 0:  // only with rows_full pixels (conv_pixels_for)
+            if constexpr (PX == rows_full) {
+                if (half) conv_micro<simd<T>, PX / 2, nv_full>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
+                else conv_micro<simd<T>, PX, nv_full>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
+            }
             break;
         case 1:
             if constexpr (has_tier1) {
