@@ -371,6 +371,8 @@ int main(int argc, char** argv) {
 #endif
                 __VERSION__);
     std::printf("flags      : %s\n", TYPENET_PERF_FLAGS);
+    std::printf("kernels    : typenet %s (chosen at run time; TYPENET_CPU_KERNELS=avx2 or generic lowers it)\n",
+                tn_side::kernels());
     std::printf("typenet    : %s (git describe when configured)\n", TYPENET_PERF_REVISION);
     std::printf("threads    : 1 and %d\n", T);
     std::printf("libtorch   : %s\n",

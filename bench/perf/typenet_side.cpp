@@ -13,6 +13,8 @@
 namespace perf::tn_side {
 namespace tn = typenet;
 
+const char* kernels() { return tn::cpu_kernels_name(); }
+
 namespace {
 
 template <class Net>

@@ -9,6 +9,9 @@
 
 namespace perf::tn_side {
 
+// The CPU kernel set typenet runs here ("avx512", "avx2", "generic"; TYPENET_CPU_KERNELS lowers it).
+const char* kernels();
+
 input_dims input_of(model_id m);
 int output_size(model_id m);
 std::int64_t param_count(model_id m);

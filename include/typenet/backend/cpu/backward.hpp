@@ -39,8 +39,11 @@ TYPENET_INLINE T dot(const T* TYPENET_RESTRICT a, const T* TYPENET_RESTRICT b, i
 
 // When the loss differentiated through the output's softmax or sigmoid (ctx.logits_grad, last
 // layer only), dy already is the gradient w.r.t. the logits.
+// The elementwise training kernels below are always inlined: the kernels of each instruction set
+// call them (isa/kernels.ipp), so they compile (and vectorise) for that set, not for the baseline
+// (M10's training step: leaky_relu and batch norm ran as SSE2 code in a user's build).
 template <class Act, class T>
-void activation_backward(const T* y, T* dy, index_t rows, index_t len, const train_context& ctx, bool last) {
+TYPENET_INLINE void activation_backward(const T* y, T* dy, index_t rows, index_t len, const train_context& ctx, bool last) {
     if constexpr (std::is_same_v<Act, softmax> || std::is_same_v<Act, sigmoid>)
         if (last && ctx.logits_grad) return;
     if constexpr (std::is_same_v<Act, softmax>) {
@@ -117,7 +120,7 @@ void global_pool2d_backward(const T* x, const T* dy, T* dx, index_t n) {
 // Training: batch statistics over (n, H, W) (biased variance, as Keras), moving statistics
 // updated with Keras' momentum: moving = moving * m + batch * (1 - m).
 template <class L, class In, class T>
-void batch_norm_train_forward(T* params, const T* x, T* y, index_t n, T* xhat, T* stats,
+TYPENET_INLINE void batch_norm_train_forward(T* params, const T* x, T* y, index_t n, T* xhat, T* stats,
                               const train_context& ctx) {
     constexpr index_t C = In::value.back(), P = In::size / C;
     T *gamma = params, *beta = params + C, *mmean = params + 2 * C, *mvar = params + 3 * C;
@@ -154,7 +157,7 @@ void batch_norm_train_forward(T* params, const T* x, T* y, index_t n, T* xhat, T
 }
 
 template <class L, class In, class T>
-void batch_norm_backward(const T* params, T* grads, const T* dy, T* dx, index_t n, const T* xhat, const T* stats,
+TYPENET_INLINE void batch_norm_backward(const T* params, T* grads, const T* dy, T* dx, index_t n, const T* xhat, const T* stats,
                          const train_context& ctx) {
     constexpr index_t C = In::value.back(), P = In::size / C;
     const T* gamma = params;

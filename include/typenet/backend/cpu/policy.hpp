@@ -156,7 +156,7 @@ struct cpu {
         } else if constexpr (std::is_same_v<cat, batch_norm_tag>) {
             cpu_detail::with_kernels([&](auto k) { decltype(k)::template batch_norm_forward<L, In>(params, x, y, n); });
         } else if constexpr (std::is_same_v<cat, activation_tag>) {
-            assign(y, n * In::size, ops::apply(L::functor(), leaf<const T, In>{{}, x, n}));
+            cpu_detail::with_kernels([&](auto k) { decltype(k)::template activation_forward<L>(x, y, n * In::size); });
         } else if constexpr (std::is_same_v<cat, softmax_tag>) {
             copy(y, x, n * In::size);
             cpu_detail::softmax_rows(y, n * In::size / In::value.back(), In::value.back());
@@ -173,7 +173,9 @@ struct cpu {
     void train_forward(T* params, const T* x, T* y, index_t n, T* state, T* fixed, const train_context& ctx) {
         using cat = typename L::category;
         if constexpr (std::is_same_v<cat, batch_norm_tag>)
-            cpu_detail::batch_norm_train_forward<L, In>(params, x, y, n, state, fixed, ctx);
+            cpu_detail::with_kernels([&](auto k) {
+                decltype(k)::template batch_norm_train_forward<L, In>(params, x, y, n, state, fixed, ctx);
+            });
         else if constexpr (std::is_same_v<cat, dropout_tag>)
             cpu_detail::dropout_train_forward<L, In>(x, y, n, state, ctx);
         else
@@ -209,16 +211,23 @@ struct cpu {
         } else if constexpr (std::is_same_v<cat, global_pool2d_tag>) {
             if (dx) cpu_detail::global_pool2d_backward<L, In>(x, dy, dx, n);
         } else if constexpr (std::is_same_v<cat, batch_norm_tag>) {
-            cpu_detail::batch_norm_backward<L, In>(params, grads, dy, dx, n, state, fixed, ctx);
+            cpu_detail::with_kernels([&](auto k) {
+                decltype(k)::template batch_norm_backward<L, In>(params, grads, dy, dx, n, state, fixed, ctx);
+            });
         } else if constexpr (std::is_same_v<cat, activation_tag>) {
             if (dx) {
                 copy(dx, dy, n * count_in);
-                cpu_detail::activation_backward<L>(y, dx, n, count_in, ctx, last);
+                cpu_detail::with_kernels([&](auto k) {
+                    decltype(k)::template activation_backward<L>(y, dx, n, count_in, ctx, last);
+                });
             }
         } else if constexpr (std::is_same_v<cat, softmax_tag>) {
             if (dx) {
                 copy(dx, dy, n * count_in);
-                cpu_detail::activation_backward<softmax>(y, dx, n * count_in / In::value.back(), In::value.back(), ctx, last);
+                cpu_detail::with_kernels([&](auto k) {
+                    decltype(k)::template activation_backward<softmax>(y, dx, n * count_in / In::value.back(),
+                                                                       In::value.back(), ctx, last);
+                });
             }
         } else if constexpr (std::is_same_v<cat, dropout_tag>) {
             if (dx)

@@ -60,6 +60,27 @@ struct kernels {
     static void pool2d_backward(const T* x, const T* dy, T* dx, index_t n) {
         TYPENET_CPU_ISA_NS::pool2d_backward<L, In, Out>(x, dy, dx, n);
     }
+    // Elementwise training kernels (backend/cpu/backward.hpp), inlined here so they compile for this
+    // instruction set.
+    template <class L, class T>
+    static void activation_forward(const T* x, T* y, index_t count) {
+        const auto f = L::functor();
+        for (index_t i = 0; i < count; ++i) y[i] = f(x[i]);
+    }
+    template <class Act, class T>
+    static void activation_backward(const T* y, T* dy, index_t rows, index_t len, const train_context& ctx, bool last) {
+        cpu_detail::activation_backward<Act>(y, dy, rows, len, ctx, last);
+    }
+    template <class L, class In, class T>
+    static void batch_norm_train_forward(T* params, const T* x, T* y, index_t n, T* xhat, T* stats,
+                                         const train_context& ctx) {
+        cpu_detail::batch_norm_train_forward<L, In>(params, x, y, n, xhat, stats, ctx);
+    }
+    template <class L, class In, class T>
+    static void batch_norm_backward(const T* params, T* grads, const T* dy, T* dx, index_t n, const T* xhat,
+                                    const T* stats, const train_context& ctx) {
+        cpu_detail::batch_norm_backward<L, In>(params, grads, dy, dx, n, xhat, stats, ctx);
+    }
     template <class L, class In, class Out, class T, class Par>
     static void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
                                const train_context& ctx, bool last, T* scratch, Par&& parallel) {
