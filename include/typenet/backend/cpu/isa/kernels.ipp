@@ -69,7 +69,7 @@ struct kernels {
     }
     template <class Act, class T>
     static void activation_backward(const T* y, T* dy, index_t rows, index_t len, const train_context& ctx, bool last) {
-        cpu_detail::activation_backward<Act>(y, dy, rows, len, ctx, last);
+        TYPENET_CPU_ISA_NS::act_backward<Act>(y, dy, rows, len, ctx, last);
     }
     template <class L, class In, class T>
     static void batch_norm_train_forward(T* params, const T* x, T* y, index_t n, T* xhat, T* stats,
