@@ -42,7 +42,7 @@ void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T*
     const T* w = params;
     if (ctx.param_grads) {
         const gemm_args<T> g{x, 1, K, dy, U, grads, U, nullptr};
-        parallel(K, [&](index_t k0, index_t k1) { gemm(g, k0, k1, U, n, gemm_init::zero); });
+        parallel(K, [&](index_t k0, index_t k1) { gemm<tiers_of<T>(U)>(g, k0, k1, U, n, gemm_init::zero); });
         if constexpr (L::has_bias) {
             T* db = grads + K * U;
             std::fill(db, db + U, T(0));
@@ -56,7 +56,7 @@ void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T*
             for (index_t u = 0; u < U; ++u) dzt[u * n + r] = dy[r * U + u];
         const gemm_args<T> g{w, U, 1, dzt, n, dxt, n, nullptr};
         parallel(K, [&](index_t k0, index_t k1) {
-            gemm(g, k0, k1, n, U, gemm_init::zero);
+            gemm<all_tiers>(g, k0, k1, n, U, gemm_init::zero);  // N = n: the batch, known at run time
             for (index_t r = 0; r < n; ++r)
                 for (index_t k = k0; k < k1; ++k) dx[r * K + k] = dxt[k * n + r];
         });
@@ -116,24 +116,29 @@ TYPENET_KERNEL void conv_dw_micro_cols(T* TYPENET_RESTRICT dw, const T* TYPENET_
 
 // dW rows of one tier's columns; MR = rows_full for every tier (the row tiles of a kernel row are
 // counted once for all its column tiles).
-template <class T>
+template <unsigned Tiers, class T>
 void conv_dw_tile(T* dw, const T* xs, const index_t* xoff, const T* dz, index_t count, index_t F, index_t rows,
                   int tier, index_t cols, bool accumulate) {
     constexpr index_t MR = rows_full;
+    TYPENET_ASSERT((Tiers >> tier) & 1u, "typenet: a column tier outside the kernel's instantiated set");
     switch (tier) {
     case 0:
+        if constexpr (!(Tiers & 1u)) return;
         // Half-height tiles when at most half the rows are real (a first layer: kw * C = 3 rows of dW).
-        if (rows <= MR / 2) conv_dw_micro<simd<T>, MR / 2, nv_full>(dw, xs, xoff, dz, count, F, rows, accumulate);
+        else if (rows <= MR / 2) conv_dw_micro<simd<T>, MR / 2, nv_full>(dw, xs, xoff, dz, count, F, rows, accumulate);
         else conv_dw_micro<simd<T>, MR, nv_full>(dw, xs, xoff, dz, count, F, rows, accumulate);
         return;
     case 1:
-        if constexpr (has_tier1) conv_dw_micro<simd<T>, MR, 2>(dw, xs, xoff, dz, count, F, rows, accumulate);
+        if constexpr (has_tier1 && (Tiers & 2u)) conv_dw_micro<simd<T>, MR, 2>(dw, xs, xoff, dz, count, F, rows, accumulate);
         return;
-    case 2: conv_dw_micro<simd<T>, MR, 1>(dw, xs, xoff, dz, count, F, rows, accumulate); return;
+    case 2:
+        if constexpr (Tiers & 4u) conv_dw_micro<simd<T>, MR, 1>(dw, xs, xoff, dz, count, F, rows, accumulate);
+        return;
     case 3:
-        if constexpr (has_tier3) conv_dw_micro<simd_half<T>, MR, 1>(dw, xs, xoff, dz, count, F, rows, accumulate);
+        if constexpr (has_tier3 && (Tiers & 8u)) conv_dw_micro<simd_half<T>, MR, 1>(dw, xs, xoff, dz, count, F, rows, accumulate);
         return;
-    default: conv_dw_micro_cols(dw, xs, xoff, dz, count, F, rows, cols, accumulate);
+    default:
+        if constexpr ((Tiers & 16u) != 0) conv_dw_micro_cols(dw, xs, xoff, dz, count, F, rows, cols, accumulate);
     }
 }
 
@@ -189,7 +194,7 @@ void conv2d_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T
                     index_t f0, cols;  // column tile ct, as the tiers cut a row of F
                     column_tile<T>(F, ct, f0, cols);
                     const index_t r0 = rt * MR, rows = std::min(MR, RUN - r0);
-                    conv_dw_tile(dw + (ky * RUN + r0) * F + f0, xs + ky * P::cols * C + r0, xoff + o0, dy + o0 * F + f0, count, F,
+                    conv_dw_tile<tiers_of<T>(F)>(dw + (ky * RUN + r0) * F + f0, xs + ky * P::cols * C + r0, xoff + o0, dy + o0 * F + f0, count, F,
                                  rows, tier_for<T>(F - f0), cols, o0 > 0);
                 }
             });
@@ -205,7 +210,7 @@ void conv2d_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T
         constexpr conv_geometry gt{OH, OW, F, H, W, C, KH, KW, 1, 1, KH - 1 - PT, KW - 1 - PL, SH, SW};
         static constexpr T zeros[F] = {};
         parallel(n * H * W, [&](index_t q0, index_t q1) {
-            conv_forward_pixels(gt, static_cast<const T*>(wt), static_cast<const T*>(nullptr), static_cast<const T*>(dy), zeros, dx,
+            conv_forward_pixels<conv_pixels_for<T>(C), tiers_of<T>(C)>(gt, static_cast<const T*>(wt), static_cast<const T*>(nullptr), static_cast<const T*>(dy), zeros, dx,
                                 q0, q1, plain_store<T>{}, noop_epilogue{});
         });
     }

@@ -13,7 +13,7 @@ void dense_forward_cols(const T* params, const T* x, T* y, index_t n, index_t j0
                         const Epi& epi) {
     constexpr index_t K = In::size, U = L::units;
     const gemm_args<T> g{x, K, 1, params, U, y, U, params + K * U};
-    gemm(g, 0, n, j0, j1, K, L::has_bias ? gemm_init::bias : gemm_init::zero, reg, epi);
+    gemm<tiers_of<T>(U)>(g, 0, n, j0, j1, K, L::has_bias ? gemm_init::bias : gemm_init::zero, reg, epi);
 }
 
 // ---- conv2d (direct, implicit GEMM): y (n, OH, OW, F) from x (n, H, W, C), w (KH, KW, C, F) ------
@@ -139,7 +139,7 @@ TYPENET_KERNEL void conv_micro_cols(const conv_geometry& g, const T* TYPENET_RES
 
 // count (<= PX) real pixels; the caller repeats the last one in the spare slots, which are computed
 // but not stored (one instantiation per width instead of one per pixel count: compile time).
-template <index_t PX, class T, class R>
+template <index_t PX, unsigned Tiers, class T, class R>
 void conv_tile(const conv_geometry& g, const T* w, const T* bias, const T* x, const T* zeros, const conv_pixel* px,
                index_t count, bool interior, T* y, const R& reg) {
     // A tile of at most half the pixels (the end of a small output: M2's 3 x 3) uses a half-height
@@ -148,24 +148,28 @@ void conv_tile(const conv_geometry& g, const T* w, const T* bias, const T* x, co
     for (index_t j0 = 0; j0 < g.F;) {
         const int tier = tier_for<T>(g.F - j0);
         const index_t cols = tier_cols<T>(tier, g.F - j0);
+        TYPENET_ASSERT((Tiers >> tier) & 1u, "typenet: a column tier outside the kernel's instantiated set");
         switch (tier) {
         case 0:  // only with rows_full pixels (conv_pixels_for)
-            if constexpr (PX == rows_full) {
+            if constexpr (PX == rows_full && (Tiers & 1u)) {
                 if (half) conv_micro<simd<T>, PX / 2, nv_full>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
                 else conv_micro<simd<T>, PX, nv_full>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
             }
             break;
         case 1:
-            if constexpr (has_tier1) {
+            if constexpr (has_tier1 && (Tiers & 2u)) {
                 if (half) conv_micro<simd<T>, PX / 2, 2>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
                 else conv_micro<simd<T>, PX, 2>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
             }
             break;
-        case 2: conv_micro<simd<T>, PX, 1>(g, w, bias, x, zeros, px, count, interior, y, j0, reg); break;
-        case 3:
-            if constexpr (has_tier3) conv_micro<simd_half<T>, PX, 1>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
+        case 2:
+            if constexpr (Tiers & 4u) conv_micro<simd<T>, PX, 1>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
             break;
-        default: conv_micro_cols<PX>(g, w, bias, x, zeros, px, count, y, j0, cols, reg);
+        case 3:
+            if constexpr (has_tier3 && (Tiers & 8u)) conv_micro<simd_half<T>, PX, 1>(g, w, bias, x, zeros, px, count, interior, y, j0, reg);
+            break;
+        default:
+            if constexpr ((Tiers & 16u) != 0) conv_micro_cols<PX>(g, w, bias, x, zeros, px, count, y, j0, cols, reg);
         }
         j0 += cols;
     }
@@ -174,7 +178,7 @@ void conv_tile(const conv_geometry& g, const T* w, const T* bias, const T* x, co
 // Output pixels [q0, q1) of the batch, in (sample, oy, ox) order -- except that with a dilated input
 // (uw > 1) each output row is taken phase by phase (ox = 0, uw, 2 uw, ..., then 1, 1 + uw, ...), so
 // the pixels of a tile mostly share the taps that hit real input and the others are skipped.
-template <index_t PX, class T, class R, class Epi>
+template <index_t PX, unsigned Tiers, class T, class R, class Epi>
 void conv_forward_pixels(const conv_geometry& g, const T* w, const T* bias, const T* x, const T* zeros, T* y,
                          index_t q0, index_t q1, const R& reg, Epi&& epi) {
     const index_t plane = g.OH * g.OW, uw = g.uw;
@@ -203,7 +207,7 @@ void conv_forward_pixels(const conv_geometry& g, const T* w, const T* bias, cons
             if (ox >= g.OW) ox = phase;
         }
         for (index_t p = count; p < PX; ++p) px[p] = px[count - 1];
-        conv_tile<PX>(g, w, bias, x, zeros, px, count, interior, y, reg);
+        conv_tile<PX, Tiers>(g, w, bias, x, zeros, px, count, interior, y, reg);
         // The epilogue runs one tile behind: reading the outputs right after the vector stores
         // stalls on store forwarding (M2's first conv ran at half speed that way).
         for (index_t p = 0; p < lag_count; ++p) epi(y + lag[p] * g.F, g.F);
@@ -211,14 +215,6 @@ void conv_forward_pixels(const conv_geometry& g, const T* w, const T* bias, cons
         lag_count = count;
     }
     for (index_t p = 0; p < lag_count; ++p) epi(y + lag[p] * g.F, g.F);
-}
-
-// The pixels-per-tile choice for g.F filters, made at run time (the dx pass's F is the input's C).
-template <class T, class R, class Epi>
-void conv_forward_pixels(const conv_geometry& g, const T* w, const T* bias, const T* x, const T* zeros, T* y,
-                         index_t q0, index_t q1, const R& reg, Epi&& epi) {
-    if (conv_pixels_for<T>(g.F) == rows_full) conv_forward_pixels<rows_full>(g, w, bias, x, zeros, y, q0, q1, reg, epi);
-    else if constexpr (rows_narrow != rows_full) conv_forward_pixels<rows_narrow>(g, w, bias, x, zeros, y, q0, q1, reg, epi);
 }
 
 // Few input channels (a first layer: C = 1 or 3): see uses_row_kernel (backend/cpu/kernels.hpp).
@@ -312,7 +308,7 @@ void conv2d_forward(const T* params, const T* x, T* y, index_t n, const R& reg, 
         conv2d_forward_rows<L, In, Out>(g, w, b, x, y, n, reg, epi);
     } else {
         static constexpr T zeros[C] = {};  // what a tap in the padding reads
-        conv_forward_pixels<conv_pixels_for<T>(F)>(g, w, b, x, zeros, y, 0, n * OH * OW, reg, epi);
+        conv_forward_pixels<conv_pixels_for<T>(F), tiers_of<T>(F)>(g, w, b, x, zeros, y, 0, n * OH * OW, reg, epi);
     }
 }
 

@@ -69,35 +69,39 @@ TYPENET_KERNEL void gemm_micro_cols(const gemm_args<T>& g, index_t rows, index_t
 constexpr index_t gemm_tier_rows(int tier) { return tier == 0 || tier == 3 ? rows_full : rows_narrow; }
 
 // One tile of `rows` (1..MR) rows and one tier's columns.
-template <class T, class R>
+template <unsigned Tiers, class T, class R>
 void gemm_tile(const gemm_args<T>& g, int tier, index_t rows, index_t i0, index_t j0, index_t cols, index_t k0,
                index_t kc, gemm_init init, const R& reg) {
     // A single row (a batch-1 dense layer) gets its own kernels: six copies of it would cost six
     // times the multiply-adds (M1 batch 1: 151 us instead of 79).
     const bool one = rows == 1;
+    TYPENET_ASSERT((Tiers >> tier) & 1u, "typenet: a column tier outside the kernel's instantiated set");
     switch (tier) {
     case 0:
-        if (one) gemm_micro<simd<T>, 1, nv_full>(g, rows, i0, j0, k0, kc, init, reg);
+        if constexpr (!(Tiers & 1u)) return;
+        else if (one) gemm_micro<simd<T>, 1, nv_full>(g, rows, i0, j0, k0, kc, init, reg);
         else gemm_micro<simd<T>, rows_full, nv_full>(g, rows, i0, j0, k0, kc, init, reg);
         return;
     case 1:
-        if constexpr (has_tier1) {
+        if constexpr (has_tier1 && (Tiers & 2u)) {
             if (one) gemm_micro<simd<T>, 1, 2>(g, rows, i0, j0, k0, kc, init, reg);
             else gemm_micro<simd<T>, rows_narrow, 2>(g, rows, i0, j0, k0, kc, init, reg);
         }
         return;
     case 2:
-        if (one) gemm_micro<simd<T>, 1, 1>(g, rows, i0, j0, k0, kc, init, reg);
-        else gemm_micro<simd<T>, rows_narrow, 1>(g, rows, i0, j0, k0, kc, init, reg);
+        if constexpr (Tiers & 4u) {
+            if (one) gemm_micro<simd<T>, 1, 1>(g, rows, i0, j0, k0, kc, init, reg);
+            else gemm_micro<simd<T>, rows_narrow, 1>(g, rows, i0, j0, k0, kc, init, reg);
+        }
         return;
     case 3:
-        if constexpr (has_tier3) {
+        if constexpr (has_tier3 && (Tiers & 8u)) {
             if (one) gemm_micro<simd_half<T>, 1, 1>(g, rows, i0, j0, k0, kc, init, reg);
             else gemm_micro<simd_half<T>, rows_full, 1>(g, rows, i0, j0, k0, kc, init, reg);
         }
         return;
     default:
-        gemm_micro_cols(g, rows, i0, j0, cols, k0, kc, init, reg);
+        if constexpr ((Tiers & 16u) != 0) gemm_micro_cols(g, rows, i0, j0, cols, k0, kc, init, reg);
     }
 }
 
@@ -109,7 +113,8 @@ void gemm_tile(const gemm_args<T>& g, int tier, index_t rows, index_t i0, index_
 // this on disjoint row or column ranges; every element's arithmetic is the same whatever the ranges,
 // tiles and vector width (one FMA per k, in order), so results do not depend on the thread count or
 // on which of avx2 and avx512 runs.
-template <class T, class R, class Epi>
+// Tiers: the column tiers the caller's N can use (tiers_of), all_tiers when N is a run-time value.
+template <unsigned Tiers, class T, class R, class Epi>
 void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t n0, index_t n1, index_t K, gemm_init init,
           const R& reg, Epi&& epi) {
     const plain_store<T> plain{};
@@ -126,8 +131,8 @@ void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t n0, index_t n1,
             for (index_t i0 = m0; i0 < m1; i0 += MR) {
                 const index_t rows = std::min(MR, m1 - i0);
                 // Earlier K blocks store plain partial sums; the last applies the epilogue.
-                if (last) gemm_tile(g, tier, rows, i0, j0, cols, k0, kc, step, reg);
-                else gemm_tile(g, tier, rows, i0, j0, cols, k0, kc, step, plain);
+                if (last) gemm_tile<Tiers>(g, tier, rows, i0, j0, cols, k0, kc, step, reg);
+                else gemm_tile<Tiers>(g, tier, rows, i0, j0, cols, k0, kc, step, plain);
                 if (last) {
                     for (index_t r = 0; r < lag_rows; ++r) epi(g.c + (lag_i + r) * g.ldc + j0, cols);
                     lag_i = i0, lag_rows = rows;
@@ -139,7 +144,7 @@ void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t n0, index_t n1,
     }
 }
 
-template <class T>
+template <unsigned Tiers, class T>
 void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t N, index_t K, gemm_init init) {
-    gemm(g, m0, m1, 0, N, K, init, plain_store<T>{}, noop_epilogue{});
+    gemm<Tiers>(g, m0, m1, 0, N, K, init, plain_store<T>{}, noop_epilogue{});
 }

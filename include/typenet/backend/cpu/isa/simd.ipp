@@ -128,3 +128,19 @@ constexpr void column_tile(index_t F, index_t k, index_t& j0, index_t& cols) {
         j0 += cols;
     }
 }
+
+// The tiers a row of F columns uses, as a bit mask (bit k: tier k). Kernels whose column count is
+// known at compile time instantiate only those tiers' micro-kernels (each a large function per
+// register epilogue: bn_cnn compiled in 19 s with every tier for every layer). Column ranges start
+// at 0 or at a multiple of the widest tier, so they use no tier outside their row's mask.
+template <class T>
+constexpr unsigned tiers_of(index_t F) {
+    unsigned m = 0;
+    for (index_t j0 = 0; j0 < F;) {
+        const int t = tier_for<T>(F - j0);
+        m |= 1u << t;
+        j0 += tier_cols<T>(t, F - j0);
+    }
+    return m;
+}
+inline constexpr unsigned all_tiers = 0x1fu;
