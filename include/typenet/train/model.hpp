@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -73,6 +74,10 @@ public:
     // ---- compile ---------------------------------------------------------------------------------
     void compile(optimizer opt, loss l, metrics::accuracy_t) { compile(opt, l, true); }
     void compile(optimizer opt, loss l, metrics::none_t = {}) { compile(opt, l, false); }
+    // Whether compile() was called. fit, evaluate, train_on_batch and the training state need it:
+    // before it they refuse with a message (history::error(), evaluation::error, a NaN loss) in
+    // every build mode, where Keras raises "You must call `compile()` before using the model".
+    bool compiled() const { return compiled_; }
     double learning_rate() const { return lr_; }
     void set_learning_rate(double lr) { lr_ = lr; }
     std::int64_t iterations() const { return iterations_; }
@@ -109,11 +114,13 @@ public:
     // one-hot targets uses their argmax; any other loss given indices gets one-hot targets (or
     // the index itself as a 0/1 target for a one-unit output).
     history fit(const batch<T, input_shape_t>& x, const batch<T, output_shape_t>& y, fit_options o = {}) {
+        if (!compiled_) return not_compiled(o);
         if (x.samples() != y.samples()) return refused(o, "fit", x.samples(), y.samples());
         if (sparse_targets()) return fit(x, labels_from_targets(y), o);
         return fit_impl(x, y.data(), false, o);
     }
     history fit(const batch<T, input_shape_t>& x, const labels& y, fit_options o = {}) {
+        if (!compiled_) return not_compiled(o);
         if (x.samples() != index_t(y.size())) return refused(o, "fit", x.samples(), index_t(y.size()));
         if (status s = check_labels(y, "fit"); !s) {
             history h;
@@ -135,11 +142,13 @@ public:
 
     // ---- evaluate / predict ---------------------------------------------------------------------------
     evaluation evaluate(const batch<T, input_shape_t>& x, const batch<T, output_shape_t>& y, index_t batch_size = 32) {
+        if (!compiled_) return refused_evaluation(not_compiled_message("evaluate"));
         if (x.samples() != y.samples()) return refused_evaluation("evaluate", x.samples(), y.samples());
         if (sparse_targets()) return evaluate(x, labels_from_targets(y), batch_size);
         return evaluate_impl(x, y.data(), false, batch_size);
     }
     evaluation evaluate(const batch<T, input_shape_t>& x, const labels& y, index_t batch_size = 32) {
+        if (!compiled_) return refused_evaluation(not_compiled_message("evaluate"));
         if (x.samples() != index_t(y.size())) return refused_evaluation("evaluate", x.samples(), index_t(y.size()));
         if (status s = check_labels(y, "evaluate"); !s) {
             evaluation e;
@@ -173,10 +182,11 @@ public:
     // ---- one step -----------------------------------------------------------------------------------
     // One optimizer step on n samples (x: n inputs; t: n targets -- one-hot/values, or class
     // indices as numbers for the sparse loss). Returns the batch loss. Allocates nothing once the
-    // training memory is sized for n (reserve_training).
+    // training memory is sized for n (reserve_training). Before compile() it changes nothing and
+    // returns NaN.
     double train_on_batch(const T* x, const T* t, index_t n, index_t* correct = nullptr) {
         static_assert(Policy::host_memory, "typenet: training runs on host policies (cpu) in this version");
-        TYPENET_ASSERT(compiled_, "typenet: call compile() before training");
+        if (!compiled_) return std::numeric_limits<double>::quiet_NaN();
         train_context ctx{true, true, false, &rng_};
         const T* y = this->train_forward(x, n, ctx);
         bool fused = false;
@@ -192,6 +202,9 @@ public:
     // Weights, optimizer slots, iteration count, next epoch, learning rate and random stream, so a
     // resumed fit continues exactly as an uninterrupted one would.
     status save_training_state(const std::filesystem::path& p) const {
+        if (!compiled_)
+            return status::error(p.string() + ": " + not_compiled_message("save_training_state") +
+                                 " (the state holds the optimizer's moments; save_npz saves the weights alone)");
         std::vector<io::npy_array> a;
         const auto w = this->get_weights();
         for (std::size_t i = 0; i < w.size(); ++i)
@@ -212,6 +225,9 @@ public:
         return io::write_npz(p, a);
     }
     status load_training_state(const std::filesystem::path& p) {
+        if (!compiled_)
+            return status::error(p.string() + ": " + not_compiled_message("load_training_state") +
+                                 " (with the optimizer the state was saved with); model unchanged");
         std::vector<io::npy_array> a;
         if (status s = io::read_npz(p, a); !s) return s;
         const std::size_t k = this->weight_count;
@@ -274,6 +290,23 @@ private:
         labels l(static_cast<std::size_t>(y.samples()));
         for (index_t i = 0; i < y.samples(); ++i) l[std::size_t(i)] = std::int32_t(detail::argmax(y.data() + i * out_size, out_size));
         return l;
+    }
+    static std::string not_compiled_message(const char* what) {
+        return std::string("typenet::") + what + ": the model is not compiled; call compile(optimizer, loss[, " +
+               "metrics::accuracy]) first, e.g. m.compile(tn::adam{}, tn::sparse_categorical_crossentropy{}, " +
+               "tn::metrics::accuracy)";
+    }
+    static history not_compiled(const fit_options& o) {
+        history h;
+        h.set_error(status::error(not_compiled_message("fit") + "; nothing was trained"));
+        if (o.verbose > 0) std::fprintf(o.out, "%s\n", h.error().message().c_str());
+        return h;
+    }
+    static evaluation refused_evaluation(std::string message) {
+        evaluation e;
+        e.loss = std::numeric_limits<double>::quiet_NaN();
+        e.error = status::error(std::move(message));
+        return e;
     }
     static history refused(const fit_options& o, const char* what, index_t nx, index_t ny) {
         history h;
@@ -344,7 +377,6 @@ private:
 
     history fit_impl(const batch<T, input_shape_t>& x, const T* t, bool sparse, fit_options& o) {
         static_assert(Policy::host_memory, "typenet: training runs on host policies (cpu) in this version");
-        TYPENET_ASSERT(compiled_, "typenet: call compile() before fit()");
         history h;
         const index_t tw = target_width(sparse);
         // Validation: explicit data, or the last fraction of x.
