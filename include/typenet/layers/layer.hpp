@@ -204,16 +204,16 @@ constexpr double fraction() {
 template <auto K>
 inline constexpr bool is_kernel_arg_v =
     (std::is_integral_v<decltype(K)> && !std::is_same_v<decltype(K), bool>) ||
-    std::is_same_v<std::remove_cv_t<decltype(K)>, kernel_size>;
+    std::is_same_v<std::remove_cvref_t<decltype(K)>, kernel_size>;
 template <auto K>
 constexpr index_t kernel_h() {
-    if constexpr (std::is_same_v<std::remove_cv_t<decltype(K)>, kernel_size>) return K.h;
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(K)>, kernel_size>) return K.h;
     else if constexpr (is_kernel_arg_v<K>) return index_t(K);
     else return 1;  // not a kernel size: conv2d's static_assert reports it
 }
 template <auto K>
 constexpr index_t kernel_w() {
-    if constexpr (std::is_same_v<std::remove_cv_t<decltype(K)>, kernel_size>) return K.w;
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(K)>, kernel_size>) return K.w;
     else return kernel_h<K>();
 }
 }  // namespace detail
