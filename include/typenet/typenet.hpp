@@ -2,6 +2,7 @@
 // The CUDA policy is opt-in: #include <typenet/cuda.hpp> (needs nvcc).
 #pragma once
 
+#include "core/argmax.hpp"
 #include "core/config.hpp"
 #include "core/diagnostics.hpp"
 #include "core/expr.hpp"

@@ -1,7 +1,7 @@
 # check.cmake: one must-not-compile check, run as
 #
 #   cmake -DCOMPILER=<c++ compiler> -DSOURCE=<case.cpp> -DINCLUDE_DIR=<typenet include dir>
-#         -DMODE=fail|twin [-DOUTPUT_FILE=<where to save the compiler output>] -P check.cmake
+#         -DMODE=fail|twin [-DCC=gcc|clang] [-DOUTPUT_FILE=<where to save the compiler output>] -P check.cmake
 #
 # It compiles SOURCE with `-std=c++20 -fsyntax-only -I<INCLUDE_DIR>` (plus -DTYPENET_FAIL when
 # MODE is fail) and passes only if:
@@ -15,14 +15,19 @@
 #           // max-errors: N (why)  at most N "error:" lines (default 3: the diagnostic itself, the
 #                                   "invalid network" / check_v static_assert that echoes it, and
 #                                   clang's follow-up "no matching function for call to make_model").
+#           // accepted-by: CC ...  the compilers (gcc, clang) that accept the "mistake" (for example
+#                                   dropout<0.25>: floating-point template arguments are g++ >= 11
+#                                   only): with them the fail mode must compile.
+#         A directive written expect-gcc:, expect-clang:, first-error-gcc: ... applies only when CC
+#         names that compiler (the compilers' own messages differ, as for dropout<0.25>).
 #         At least one `expect` is required: a bare "it failed to compile" check passes vacuously.
 #
 # Before matching, the output is normalised so one regex fits g++ and clang alike:
 #   - "typenet::" is removed (diag::needs_hwc_input<at_layer<2, conv2d<...>>, got<shape<1152>>>);
 #   - "> >" is closed up to ">>" (g++ 12 prints a space between closing brackets, clang does not).
 # Regexes are CMake regexes (no \d, no {n}); avoid '[' and ']' (write '.' instead), and remember
-# that the compilers differ on default template arguments: g++ prints kernel<3, 3> where clang
-# prints kernel<3>, clang prints dropout<100, 100> where g++ prints dropout<100>; use (, 3)? etc.
+# that the compilers differ on default template arguments: g++ prints strides<2, 2> where clang
+# prints strides<2>, clang prints dropout<100, 100> where g++ prints dropout<100>; use (, 2)? etc.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(v IN ITEMS COMPILER SOURCE INCLUDE_DIR MODE)
@@ -50,6 +55,18 @@ if(DEFINED OUTPUT_FILE AND NOT OUTPUT_FILE STREQUAL "")
     file(WRITE "${OUTPUT_FILE}" "${out}")
 endif()
 string(JOIN " " shown "${COMPILER}" ${flags} "${SOURCE}")
+if(NOT DEFINED CC)
+    set(CC "")
+endif()
+file(READ "${SOURCE}" src)
+string(REGEX MATCH "// accepted-by: [^\n]*" accepted_by "${src}")
+set(accepted FALSE)
+if(NOT accepted_by STREQUAL "" AND NOT CC STREQUAL "")
+    string(REGEX MATCH "(^|[ ,:])${CC}([ ,]|$)" hit "${accepted_by}")
+    if(NOT hit STREQUAL "")
+        set(accepted TRUE)
+    endif()
+endif()
 
 if(MODE STREQUAL "twin")
     if(NOT rc EQUAL 0)
@@ -61,6 +78,14 @@ if(MODE STREQUAL "twin")
 endif()
 
 # ---- fail mode ----------------------------------------------------------------------------------
+if(accepted)
+    if(NOT rc EQUAL 0)
+        message(NOTICE "${out}")
+        message(FATAL_ERROR "FAIL: ${CC} must accept this program (accepted-by: ${CC}), but it does not compile:\n  ${shown}")
+    endif()
+    message(STATUS "PASS: ${CC} accepts it, as documented (accepted-by)")
+    return()
+endif()
 if(rc EQUAL 0)
     message(FATAL_ERROR "FAIL: the mistake compiled (it must not):\n  ${shown}")
 endif()
@@ -72,13 +97,12 @@ while(norm MATCHES "> >")
 endwhile()
 
 # Directives, read without CMake lists (a regex may contain ';').
-file(READ "${SOURCE}" src)
 set(expects 0)
 set(problems "")
 set(max_errors 3)
 set(rest "${src}")
 while(TRUE)
-    string(REGEX MATCH "// (expect|first-error|max-errors): [^\n]*" d "${rest}")
+    string(REGEX MATCH "// (expect|first-error|max-errors)(-gcc|-clang)?: [^\n]*" d "${rest}")
     if(d STREQUAL "")
         break()
     endif()
@@ -90,6 +114,12 @@ while(TRUE)
     string(REGEX REPLACE "^// ([a-z-]+): .*" "\\1" kind "${d}")
     string(REGEX REPLACE "^// [a-z-]+: " "" value "${d}")
     string(STRIP "${value}" value)
+    if(kind MATCHES "-(gcc|clang)$")  # for one compiler only
+        string(REGEX REPLACE "-(gcc|clang)$" "" kind "${kind}")
+        if(NOT d MATCHES "^// [a-z-]+-${CC}: ")
+            continue()
+        endif()
+    endif()
     if(kind STREQUAL "expect")
         math(EXPR expects "${expects} + 1")
         if(NOT norm MATCHES "${value}")

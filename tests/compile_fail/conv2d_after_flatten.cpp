@@ -1,6 +1,6 @@
 // conv2d after flatten: the convolution gets a rank-1 input instead of (H, W, C).
 //
-// expect: diag::needs_hwc_input<at_layer<3, conv2d<64, kernel<3(, 3)?>, relu>>, got<shape<5408>>>
+// expect: diag::needs_hwc_input<at_layer<3, conv2d<64, 3, relu>>, got<shape<5408>>>
 // first-error: static.assert.* failed.*typenet: layer needs an .H, W, C. input
 #include <typenet/typenet.hpp>
 namespace tn = typenet;

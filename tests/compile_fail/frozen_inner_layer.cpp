@@ -1,7 +1,7 @@
 // A frozen base with a dense layer inside it before the flatten: the error names the inner layer.
 //
 // expect: diag::needs_flat_input<at_layer<1, dense<8>>, got<shape<8, 8, 8>>>
-// expect: frozen<conv2d<8, kernel<3(, 3)?>, relu>, dense<8>>
+// expect: frozen<conv2d<8, 3, relu>, dense<8>>
 // first-error: static.assert.* failed.*typenet: dense needs a rank-1 input
 #include <typenet/typenet.hpp>
 namespace tn = typenet;

@@ -1,6 +1,6 @@
 // conv2d<-16, ...>: a negative filter count (a sign slip in a computed template argument).
 //
-// expect: diag::zero_or_negative_filters<at_layer<0, conv2d<-16, kernel<3(, 3)?>>>>
+// expect: diag::zero_or_negative_filters<at_layer<0, conv2d<-16, 3>>>
 // first-error: static.assert.* failed.*typenet: conv2d filters must be > 0
 #include <typenet/typenet.hpp>
 namespace tn = typenet;

@@ -1,7 +1,7 @@
 // A residual block whose main path downsamples (stride 2, 64 filters) with an identity shortcut:
 // (16, 16, 64) + (32, 32, 32) cannot be added.
 //
-// expect: diag::residual_branch_mismatch<at_layer<0, residual<path<conv2d<64, kernel<3(, 3)?>, strides<2(, 2)?>, same>, 
+// expect: diag::residual_branch_mismatch<at_layer<0, residual<path<conv2d<64, 3, strides<2(, 2)?>, same>, 
 // expect: main_path_output<shape<16, 16, 64>>, shortcut_output<shape<32, 32, 32>>>
 // first-error: static.assert.* failed.*typenet: residual branches produce different shapes
 #include <typenet/typenet.hpp>

@@ -1,7 +1,7 @@
 // residual<conv2d<...>>: a residual's branches must be path<...> (or identity).
 // Not a diag:: type: residual's own static_assert reports it.
 //
-// expect: residual<conv2d<16, kernel<3(, 3)?>, same>
+// expect: residual<conv2d<16, 3, same>
 // first-error: static.assert.* failed.*residual<Main, Shortcut>: both branches must be path<layers...> .or identity.
 // max-errors: 4  (clang marks the rejected residual invalid and then also reports not_a_layer for it)
 #include <typenet/typenet.hpp>

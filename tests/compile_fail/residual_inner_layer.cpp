@@ -1,8 +1,8 @@
 // A residual block whose main path contains a bad layer (a 5x5 valid kernel on a 4x4 input):
 // the error names that inner layer, at its position inside the path.
 //
-// expect: diag::window_larger_than_input<at_layer<1, conv2d<16, kernel<5(, 5)?>>>, got<shape<4, 4, 16>>, window<5, 5>>
-// expect: residual<path<conv2d<16, kernel<3(, 3)?>, same>, conv2d<16, kernel<5(, 5)?>>>
+// expect: diag::window_larger_than_input<at_layer<1, conv2d<16, 5>>, got<shape<4, 4, 16>>, window<5, 5>>
+// expect: residual<path<conv2d<16, 3, same>, conv2d<16, 5>>
 // first-error: static.assert.* failed.*typenet: kernel/pool window is larger than the .padded. input
 #include <typenet/typenet.hpp>
 namespace tn = typenet;

@@ -1,6 +1,6 @@
 // kernel<0, 3>: a kernel with a zero extent.
 //
-// expect: diag::zero_or_negative_kernel<at_layer<0, conv2d<8, kernel<0, 3>>>>
+// expect: diag::zero_or_negative_kernel<at_layer<0, conv2d<8, (kernel_size)?.0, 3.>>>
 // first-error: static.assert.* failed.*typenet: kernel extents must be > 0
 #include <typenet/typenet.hpp>
 namespace tn = typenet;

@@ -1,6 +1,6 @@
 // strides<0>: a convolution that would never move.
 //
-// expect: diag::zero_or_negative_stride<at_layer<0, conv2d<8, kernel<3(, 3)?>, strides<0(, 0)?>>>>
+// expect: diag::zero_or_negative_stride<at_layer<0, conv2d<8, 3, strides<0(, 0)?>>>>
 // first-error: static.assert.* failed.*typenet: strides must be > 0
 #include <typenet/typenet.hpp>
 namespace tn = typenet;

@@ -71,10 +71,10 @@ template <class A>
 struct leaky_slope {
     static constexpr bool is = false;
 };
-template <index_t N, index_t D>
+template <auto N, index_t D>
 struct leaky_slope<tn::leaky_relu<N, D>> {
     static constexpr bool is = true;
-    static constexpr double value = double(N) / double(D);
+    static constexpr double value = tn::leaky_relu<N, D>::slope;
 };
 
 // Apply activation A to v, viewed as rows of `last` values (softmax normalises each row).
@@ -129,7 +129,7 @@ template <>
 struct ref<tn::linear> : ref_activation<tn::linear> {};
 template <>
 struct ref<tn::softmax> : ref_activation<tn::softmax> {};
-template <index_t N, index_t D>
+template <auto N, index_t D>
 struct ref<tn::leaky_relu<N, D>> : ref_activation<tn::leaky_relu<N, D>> {};
 
 // Layers that do not change the data: dropout at inference, flatten, reshape (row-major).
@@ -137,7 +137,7 @@ struct ref_identity_data {
     static expected_t blocks(const vdims&) { return {}; }
     static std::vector<double> run(const vdims&, const blocks_t&, std::vector<double> x, index_t) { return x; }
 };
-template <index_t N, index_t D>
+template <auto N, index_t D>
 struct ref<tn::dropout<N, D>> : ref_identity_data {
     static vdims out(const vdims& in) { return in; }
 };
@@ -182,7 +182,7 @@ struct ref<tn::dense<U, O...>> {
 };
 
 // Conv2D: channels-last, HWIO kernel, TF padding; taps on padded cells contribute nothing.
-template <index_t F, class K, class... O>
+template <index_t F, auto K, class... O>
 struct ref<tn::conv2d<F, K, O...>> {
     using L = tn::conv2d<F, K, O...>;
     static vdims out(const vdims& in) {

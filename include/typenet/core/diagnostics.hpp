@@ -120,8 +120,10 @@ struct zero_or_negative_pool {
 template <class Where>
 struct dropout_rate_out_of_range {
     // dropout<N, D>: the rate N/D must be in [0, 1) (Keras' rule); dropout<100> would drop everything.
+    // dropout<0.5, 2>: a floating rate takes no denominator.
     static_assert(reported<Where>,
-                  "typenet: dropout rate must be in [0, 1) (see at_layer<position, dropout<N, D>>, rate = N/D)");
+                  "typenet: dropout rate must be in [0, 1) (see at_layer<position, dropout<N, D>>, rate = N/D, "
+                  "or dropout<rate>)");
     static constexpr bool value = false;
 };
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <type_traits>
 
@@ -66,6 +67,18 @@ public:
         return {self().data() + i * S::size, 1};
     }
 
+    // Samples [first, last) as a view, without copying: x.slice(0, 100) is numpy's x[:100] and
+    // x.slice(-10) its x[-10:]. As in Python, a negative index counts from the end and bounds past
+    // either end are clipped (x.slice(0, 100) of 60 samples has 60).
+    auto slice(index_t first, index_t last = std::numeric_limits<index_t>::max()) {
+        const auto [a, n] = slice_bounds(first, last);
+        return tensor_view<std::remove_pointer_t<decltype(self().data())>, S>{self().data() + a * S::size, n};
+    }
+    tensor_view<const T, S> slice(index_t first, index_t last = std::numeric_limits<index_t>::max()) const {
+        const auto [a, n] = slice_bounds(first, last);
+        return {self().data() + a * S::size, n};
+    }
+
 protected:
     template <operand E>
     void assign(const E& e) {
@@ -78,6 +91,15 @@ protected:
     }
 
 private:
+    struct bounds {
+        index_t first, count;
+    };
+    bounds slice_bounds(index_t first, index_t last) const {
+        const index_t n = self().samples();
+        const auto clip = [n](index_t i) { return i < 0 ? (i < -n ? 0 : i + n) : (i > n ? n : i); };
+        const index_t a = clip(first), b = clip(last);
+        return {a, b > a ? b - a : 0};
+    }
     Derived& self() { return static_cast<Derived&>(*this); }
     const Derived& self() const { return static_cast<const Derived&>(*this); }
     static constexpr index_t offset(auto... idx) {

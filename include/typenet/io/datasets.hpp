@@ -1,5 +1,6 @@
 // datasets: labeled training data from the usual files -- MNIST/Fashion-MNIST IDX, CIFAR-10
-// binary batches, sklearn's digits CSV -- plus one_hot, check_labels, split and pad_and_repeat.
+// binary batches, sklearn's digits CSV, numpy .npy arrays -- plus one_hot, check_labels, split and
+// pad_and_repeat.
 //
 // Every loader is all-or-nothing: on failure `out` is untouched and the status message starts
 // with the file's path and says what is wrong. Input is treated as hostile: every size is checked
@@ -15,6 +16,7 @@
 #include <typenet/core/shape.hpp>
 #include <typenet/core/status.hpp>
 #include <typenet/core/tensor.hpp>
+#include <typenet/io/npy.hpp>
 
 #include <zlib.h>
 
@@ -471,6 +473,78 @@ status load_digits_csv(const std::filesystem::path& p, labeled<T, shape<8, 8, 1>
             out = std::move(tmp);
         }
     }
+    return {};
+}
+
+// ------------------------------------------------------------------------------------------
+// numpy arrays: np.save("x_test.npy", x_test), np.save("y_test.npy", y_test)
+// ------------------------------------------------------------------------------------------
+
+namespace detail {
+// The extents other than 1 (so (n, 28, 28) and (n, 28, 28, 1) both fit shape<28, 28, 1>).
+template <class S>
+std::string batch_shape_text() {  // "(n, 28, 28, 1)"
+    std::string s = "(n";
+    for (std::size_t i = 0; i < S::extents.size(); ++i) s += ", " + std::to_string(S::extents[i]);
+    return s + ")";
+}
+inline std::vector<std::int64_t> without_ones(const std::int64_t* d, std::size_t k) {
+    std::vector<std::int64_t> r;
+    for (std::size_t i = 0; i < k; ++i)
+        if (d[i] != 1) r.push_back(d[i]);
+    return r;
+}
+}  // namespace detail
+
+// Samples of shape S from a .npy array of shape (n, S...) -- axes of extent 1 may be left out or
+// added, as Keras' data often lacks the channel axis: (n, 28, 28) and (n, 28, 28, 1) both load
+// into batch<float, shape<28, 28, 1>>. Any numeric dtype (uint8, int64, float16/32/64, either byte
+// order) converts to T; values are kept as stored (divide by 255 yourself, as in Python).
+template <class T, class S>
+status load_npy(const std::filesystem::path& p, batch<T, S>& out) {
+    static_assert(std::is_floating_point_v<T>, "typenet::data::load_npy: T must be a floating-point type");
+    io::npy_array a;
+    if (status s = io::read_npy(p, a); !s) return s;
+    const std::string at = detail::where(p);
+    if (a.shape.empty())
+        return status::error(at + "holds a 0-d array (a single value); expected samples of shape " +
+                             detail::batch_shape_text<S>());
+    const std::vector<std::int64_t> file_sample = detail::without_ones(a.shape.data() + 1, a.shape.size() - 1);
+    std::vector<std::int64_t> want_ext(S::extents.begin(), S::extents.end());
+    const std::vector<std::int64_t> want = detail::without_ones(want_ext.data(), want_ext.size());
+    if (file_sample != want)
+        return status::error(at + "array of shape " + io::detail::shape_repr(a.shape) +
+                             " does not hold samples of " + detail::shape_text<S>() + " (expected " +
+                             detail::batch_shape_text<S>() + "; axes of extent 1 may be left out)");
+    if (status s = detail::check_dataset_size<T, S>(std::uint64_t(a.shape[0])); !s) return status::error(at + s.message());
+    std::vector<T> values;
+    if (status s = a.to_vector<T>(values); !s) return status::error(at + s.message());
+    batch<T, S> r(index_t(a.shape[0]));
+    std::copy(values.begin(), values.end(), r.data());
+    out = std::move(r);
+    return {};
+}
+
+// Class indices from a .npy array of shape (n,) or (n, 1): integers, or floats with integer
+// values (Keras' y_train after astype("float32")), each within std::int32_t.
+inline status load_npy(const std::filesystem::path& p, std::vector<std::int32_t>& out) {
+    io::npy_array a;
+    if (status s = io::read_npy(p, a); !s) return s;
+    const std::string at = detail::where(p);
+    if (a.shape.empty() || (a.shape.size() == 2 ? a.shape[1] != 1 : a.shape.size() != 1))
+        return status::error(at + "array of shape " + io::detail::shape_repr(a.shape) +
+                             " is not a list of class indices (expected (n,) or (n, 1))");
+    std::vector<double> v;
+    if (status s = a.to_vector<double>(v); !s) return status::error(at + s.message());
+    std::vector<std::int32_t> r(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (!(v[i] == std::floor(v[i])) || v[i] < double(std::numeric_limits<std::int32_t>::min()) ||
+            v[i] > double(std::numeric_limits<std::int32_t>::max()))
+            return status::error(at + "value " + std::to_string(v[i]) + " at index " + std::to_string(i) +
+                                 " is not a class index (an integer)");
+        r[i] = std::int32_t(v[i]);
+    }
+    out = std::move(r);
     return {};
 }
 

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <set>
@@ -285,16 +286,45 @@ inline status locate_member(const unsigned char* d, std::uint64_t data_limit, co
     return {};
 }
 
+// A Keras model file given where an .npz was expected: say what it is and how to export the
+// weights (typenet reads numpy files; it has no HDF5 reader).
+inline constexpr unsigned char hdf5_magic[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+inline bool is_hdf5(const unsigned char* d, std::size_t n) {
+    // The superblock is at 0, or after a user block of 512, 1024, 2048 ... bytes.
+    for (std::size_t at = 0; at + 8 <= n && at <= (std::size_t{1} << 20); at = at == 0 ? 512 : at * 2)
+        if (std::memcmp(d + at, hdf5_magic, 8) == 0) return true;
+    return false;
+}
+inline std::string keras_export_hint(const std::string& label) {
+    const std::string file = label.empty() ? std::string("model.keras") : label;
+    return "export the weights from Python with numpy: model = keras.models.load_model(\"" + file +
+           "\"); np.savez(\"weights.npz\", *model.get_weights()) (for a .weights.h5 file, build the model "
+           "and call model.load_weights first), then load weights.npz";
+}
+
 // Parses a whole .npz held in memory. `label` (the file path, or empty) prefixes every message.
 inline status parse_npz(const unsigned char* d, std::size_t n, const std::string& label, std::vector<npy_array>& out) {
     const std::string prefix = label.empty() ? std::string() : label + ": ";
     if (d == nullptr && n != 0) return status::error(prefix + "no data");
+    if (d != nullptr && is_hdf5(d, n))
+        return status::error(prefix + "this is an HDF5 file -- a Keras model file (.h5, .weights.h5) -- not an .npz "
+                             "archive of numpy arrays; " + keras_export_hint(label));
     std::uint64_t cd_offset = 0, cd_size = 0, entries = 0, cd_limit = 0;
     if (status s = find_central_directory(d, n, cd_offset, cd_size, entries, cd_limit); !s)
         return status::error(prefix + s.message());
     std::vector<zip_entry> list;
     if (status s = read_central_directory(d, cd_offset, cd_size, entries, list); !s)
         return status::error(prefix + s.message());
+    // A Keras 3 .keras file is a ZIP too: config.json, metadata.json and model.weights.h5.
+    const auto has = [&](std::string_view name) {
+        return std::any_of(list.begin(), list.end(), [&](const zip_entry& z) { return z.name == name; });
+    };
+    const bool any_npy = std::any_of(list.begin(), list.end(), [](const zip_entry& z) {
+        return z.name.size() >= 4 && std::string_view(z.name).substr(z.name.size() - 4) == ".npy";
+    });
+    if (!any_npy && (has("model.weights.h5") || (has("config.json") && has("metadata.json"))))
+        return status::error(prefix + "this is a Keras model archive (.keras: config.json, model.weights.h5), not an "
+                             ".npz archive of numpy arrays; " + keras_export_hint(label));
 
     std::vector<npy_array> arrays;
     std::set<std::string> seen;

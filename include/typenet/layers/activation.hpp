@@ -50,14 +50,19 @@ struct linear : detail::elementwise_activation<fn::identity, detail::activation_
     static constexpr fn::identity_grad gradient() { return {}; }
 };
 
-// LeakyReLU with slope N/D; Keras' default is 0.3 (PyTorch's is 0.01).
-template <index_t N = 3, index_t D = 10>
+// Keras' LeakyReLU(negative_slope): leaky_relu<0.2> (g++ >= 11), or the slope as a fraction N/D
+// on every compiler, leaky_relu<2, 10>; Keras' default is 0.3 (PyTorch's is 0.01).
+template <auto N = 3, index_t D = 10>
 struct leaky_relu : detail::elementwise_activation<fn::leaky_relu, detail::leaky_name, detail::leaky_class> {
-    static constexpr double slope = double(N) / double(D);
+    static constexpr double slope = detail::fraction<N, D, 10>();
     static constexpr fn::leaky_relu functor() { return {slope}; }
     static constexpr fn::leaky_relu_grad gradient() { return {slope}; }
     static constexpr verdict check(dims, check_options = {}) {
-        if (D <= 0 || N < 0) return {problem::invalid_layer_argument};
+        if constexpr (std::is_integral_v<decltype(N)>) {
+            if (D <= 0 || N < 0) return {problem::invalid_layer_argument};
+        } else if (!(slope >= 0)) {  // negative, NaN, or a floating slope given a denominator
+            return {problem::invalid_layer_argument};
+        }
         return {};
     }
 };

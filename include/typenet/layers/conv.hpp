@@ -9,13 +9,15 @@ namespace typenet {
 
 struct conv2d_tag {};
 
-// conv2d<32, kernel<3, 3>>, conv2d<32, kernel<3>, same, relu>, conv2d<10, kernel<4>, strides<2>, same>.
-template <index_t Filters, class Kernel, class... Opts>
+// Keras' Conv2D(filters, kernel_size, strides, padding, activation, use_bias):
+// conv2d<32, 3>, conv2d<32, 3, same, relu>, conv2d<10, 4, strides<2>, same>; a non-square kernel is
+// conv2d<16, kernel<3, 5>>, and conv2d<32, kernel<3, 3>> is conv2d<32, 3>.
+template <index_t Filters, auto KernelSize, class... Opts>
 struct conv2d : layer_base {
     using category = conv2d_tag;
     using activation = detail::option_t<activation_option, linear, Opts...>;
     static constexpr index_t filters = Filters;
-    static constexpr index_t kh = Kernel::h, kw = Kernel::w;
+    static constexpr index_t kh = detail::kernel_h<KernelSize>(), kw = detail::kernel_w<KernelSize>();
     static constexpr index_t sh = detail::option_t<strides_option, strides<1>, Opts...>::h;
     static constexpr index_t sw = detail::option_t<strides_option, strides<1>, Opts...>::w;
     static constexpr padding pad = detail::option_t<padding_option, valid, Opts...>::value;
@@ -26,9 +28,12 @@ struct conv2d : layer_base {
     static constexpr inference_form at_inference =
         std::is_same_v<activation, softmax> ? inference_form::other : inference_form::producer;
 
-    static_assert(std::is_same_v<typename detail::option_kind_of<Kernel>::type, kernel_option>,
-                  "typenet::conv2d<filters, kernel<h, w>, options...>: the second argument must be kernel<h, w>");
-    static_assert(detail::options_known_v<Opts...>,
+    // The kernel size is a number of rows and columns: conv2d<16, 3> or conv2d<16, kernel<3, 5>>.
+    static_assert(detail::is_kernel_arg_v<KernelSize>,
+                  "typenet::conv2d<filters, kernel_size, options...>: kernel_size must be an integer "
+                  "(conv2d<16, 3>) or kernel<h, w> (conv2d<16, kernel<3, 5>>)");
+    // Options are types after the kernel size: strides<2>, same, relu, use_bias<false>.
+    static_assert((detail::option_of_kind_v<Opts, strides_option, padding_option, bias_option, activation_option> && ...),
                   "typenet::conv2d: an option is not strides<>, same/valid, use_bias<> or an activation");
 
     static constexpr verdict check(dims in, check_options opt = {}) {

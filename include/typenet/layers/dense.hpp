@@ -22,7 +22,8 @@ struct dense : layer_base {
     static constexpr const char* keras_class = "Dense";
     static constexpr int block_count = has_bias ? 2 : 1;
 
-    static_assert(detail::options_known_v<Opts...>,
+    // Options are an activation and use_bias<bool>: not padding (same/valid) or strides.
+    static_assert((detail::option_of_kind_v<Opts, activation_option, bias_option> && ...),
                   "typenet::dense<units, options...>: an option is not an activation or use_bias<bool>");
 
     static constexpr verdict check(dims in, check_options = {}) {

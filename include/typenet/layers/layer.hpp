@@ -1,8 +1,9 @@
-// layer: what every layer descriptor provides, and the option types layers take (kernel<3, 3>,
-// strides<2>, same, use_bias<false>). Descriptors are recipes: shape algebra, parameter tables
-// and checks as constexpr functions of the input dims -- no kernels, no storage.
+// layer: what every layer descriptor provides, and the arguments and option types layers take
+// (kernel<3, 5>, strides<2>, same, use_bias<false>). Descriptors are recipes: shape algebra,
+// parameter tables and checks as constexpr functions of the input dims -- no kernels, no storage.
 #pragma once
 
+#include <limits>
 #include <string_view>
 #include <type_traits>
 
@@ -103,18 +104,29 @@ constexpr void leaf_rows(dims in, summary_row* out, int depth) {
 }
 
 // ---- options ------------------------------------------------------------------------------------
-struct kernel_option {};
 struct strides_option {};
 struct pool_option {};
 struct padding_option {};
 struct bias_option {};
 struct activation_option {};
 
-template <index_t H, index_t W = H>
-struct kernel {
-    using option_kind = kernel_option;
-    static constexpr index_t h = H, w = W;
+// conv2d's kernel size, its second argument, as Keras' Conv2D(filters, kernel_size): an integer
+// for a square kernel (conv2d<16, 3>), or kernel<h, w> (conv2d<16, kernel<3, 5>>). kernel<3> and
+// kernel<3, 3> are the integer 3, so every spelling of a square kernel is the same type and prints
+// as conv2d<16, 3>; a non-square one is the value kernel_size{3, 5} (clang prints it as {3, 5}).
+struct kernel_size {
+    index_t h = 0, w = 0;
 };
+namespace detail {
+template <index_t H, index_t W>
+constexpr auto make_kernel() {
+    if constexpr (H == W && H >= -2147483647 - 1 && H <= 2147483647) return int(H);
+    else return kernel_size{H, W};
+}
+}  // namespace detail
+template <index_t H, index_t W = H>
+inline constexpr auto kernel = detail::make_kernel<H, W>();
+
 template <index_t H, index_t W = H>
 struct strides {
     using option_kind = strides_option;
@@ -162,8 +174,48 @@ struct find_option<K, Default, O, Rest...>
 template <class K, class Default, class... Opts>
 using option_t = typename find_option<K, Default, Opts...>::type;
 
-template <class... Opts>
-inline constexpr bool options_known_v = (!std::is_void_v<typename option_kind_of<Opts>::type> && ...);
+// Whether option O is one of the kinds a layer takes (dense<10, same> is not: padding is an option
+// of conv2d and the poolings only).
+template <class O, class... Kinds>
+inline constexpr bool option_of_kind_v = (std::is_same_v<typename option_kind_of<O>::type, Kinds> || ...);
+
+// A number given as a template argument: an integer, or (g++ >= 11, any compiler with
+// __cpp_nontype_template_args >= 201911L) a floating-point value.
+template <auto V>
+inline constexpr bool is_number_arg_v =
+    (std::is_integral_v<decltype(V)> && !std::is_same_v<decltype(V), bool>) || std::is_floating_point_v<decltype(V)>;
+
+// A layer argument written as Keras writes it, a floating value (dropout<0.25>, where the compiler
+// has floating-point template arguments), or as a fraction of integers N/D (dropout<25, 100>, every
+// compiler). A floating value takes no denominator: given one other than the layer's default D,
+// or given something that is not a number, the value is NaN, which every layer's range check
+// rejects.
+template <auto N, index_t D, index_t DefaultD>
+constexpr double fraction() {
+    if constexpr (std::is_floating_point_v<decltype(N)>)
+        return D == DefaultD ? double(N) : std::numeric_limits<double>::quiet_NaN();
+    else if constexpr (is_number_arg_v<N>)
+        return D != 0 ? double(N) / double(D) : std::numeric_limits<double>::quiet_NaN();
+    else
+        return std::numeric_limits<double>::quiet_NaN();
+}
+
+// conv2d's kernel size argument: an integer, or kernel_size{h, w} (what kernel<h, w> gives).
+template <auto K>
+inline constexpr bool is_kernel_arg_v =
+    (std::is_integral_v<decltype(K)> && !std::is_same_v<decltype(K), bool>) ||
+    std::is_same_v<std::remove_cvref_t<decltype(K)>, kernel_size>;
+template <auto K>
+constexpr index_t kernel_h() {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(K)>, kernel_size>) return K.h;
+    else if constexpr (is_kernel_arg_v<K>) return index_t(K);
+    else return 1;  // not a kernel size: conv2d's static_assert reports it
+}
+template <auto K>
+constexpr index_t kernel_w() {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(K)>, kernel_size>) return K.w;
+    else return kernel_h<K>();
+}
 }  // namespace detail
 
 // Helper for descriptors: rank and size checks on the input.

@@ -11,18 +11,20 @@ struct batch_norm_tag {};
 struct epsilon_option {};
 struct momentum_option {};
 
-template <index_t N, index_t D>
+// Keras' BatchNormalization(epsilon=1e-5, momentum=0.9): epsilon<1e-5>, momentum<0.9> (g++ >= 11),
+// or as fractions on every compiler: epsilon<1, 100000>, momentum<9, 10>.
+template <auto N, index_t D = 0>
 struct epsilon {
     using option_kind = epsilon_option;
-    static constexpr double value = double(N) / double(D);
+    static constexpr double value = detail::fraction<N, D, 0>();
 };
-template <index_t N, index_t D>
+template <auto N, index_t D = 0>
 struct momentum {
     using option_kind = momentum_option;
-    static constexpr double value = double(N) / double(D);
+    static constexpr double value = detail::fraction<N, D, 0>();
 };
 
-// batch_norm<>, batch_norm<epsilon<1, 100000>, momentum<9, 10>>.
+// batch_norm<>, batch_norm<epsilon<1, 100000>, momentum<9, 10>>, batch_norm<momentum<0.9>> (g++).
 template <class... Opts>
 struct batch_norm : layer_base {
     using category = batch_norm_tag;
@@ -33,10 +35,12 @@ struct batch_norm : layer_base {
     static constexpr int block_count = 4;
     static constexpr inference_form at_inference = inference_form::elementwise;  // moving statistics
 
-    static_assert(detail::options_known_v<Opts...>, "typenet::batch_norm: options are epsilon<n, d> and momentum<n, d>");
+    // Options are epsilon<...> and momentum<...> (no activation: add it as a layer after).
+    static_assert((detail::option_of_kind_v<Opts, epsilon_option, momentum_option> && ...),
+                  "typenet::batch_norm: options are epsilon<n, d> and momentum<n, d>");
 
     static constexpr verdict check(dims in, check_options = {}) {
-        if (!(eps > 0) || mom < 0 || mom > 1 || in.rank < 1) return {problem::invalid_layer_argument};
+        if (!(eps > 0) || !(mom >= 0 && mom <= 1) || in.rank < 1) return {problem::invalid_layer_argument};
         return {};
     }
     static constexpr dims output(dims in) { return in; }

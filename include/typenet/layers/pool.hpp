@@ -28,7 +28,9 @@ struct pool2d_base : layer_base {
     static constexpr const char* name = Name;
     static constexpr const char* keras_class = Class;
 
-    static_assert(options_known_v<Opts...>, "typenet: pooling options are pool<h, w>, strides<h, w>, same/valid");
+    // Options are pool<h, w>, strides<h, w> and same/valid (no activation: add it as a layer after).
+    static_assert((option_of_kind_v<Opts, pool_option, strides_option, padding_option> && ...),
+                  "typenet: pooling options are pool<h, w>, strides<h, w>, same/valid");
 
     static constexpr verdict check(dims in, check_options opt = {}) {
         if (ph <= 0 || pw <= 0) return {problem::zero_or_negative_pool};

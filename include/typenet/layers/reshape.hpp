@@ -12,8 +12,11 @@ struct reshape_tag {};
 template <index_t... Ds>
 struct input {
     using shape_type = shape<Ds...>;
+    // input<>: Keras' Input(shape=(784,)) is input<784>.
     static_assert(sizeof...(Ds) >= 1, "typenet::input<dims...>: give at least one extent");
+    // input<28, 0, 1>: a zero or negative extent (a computed one?).
     static_assert(((Ds > 0) && ...), "typenet::input<dims...>: every extent must be > 0");
+    static constexpr bool valid = sizeof...(Ds) >= 1 && ((Ds > 0) && ...);
 };
 
 template <class T>

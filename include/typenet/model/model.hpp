@@ -191,9 +191,11 @@ public:
         self().write_params(flat.data());
     }
 
+    // Keras' summary table. To std::cout it fits the terminal's width (min(88, columns - 4), as
+    // Keras); to anything else it is 88 columns wide; line_length > 0 chooses (at least 40).
     template <class Os>
-    void summary(Os& os, std::string_view name = "sequential") const {
-        print_summary<Net>(os, name);
+    void summary(Os& os, std::string_view name = "sequential", int line_length = 0) const {
+        print_summary<Net>(os, name, 4, line_length);
     }
 
     // Parameter array P (0 = kernel, 1 = bias, ...) of top-level layer I, with its exact shape.
@@ -453,8 +455,8 @@ private:
 
 // Print a network type's summary without building a model.
 template <network Net, class Os>
-void summary(Os& os, std::string_view name = "sequential") {
-    print_summary<Net>(os, name);
+void summary(Os& os, std::string_view name = "sequential", int line_length = 0) {
+    print_summary<Net>(os, name, 4, line_length);
 }
 
 }  // namespace typenet

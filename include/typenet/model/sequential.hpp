@@ -36,15 +36,20 @@ struct basic_sequential {
     using chain = detail::bound_chain<input_shape_t, Rules::strict, Ls...>;
 
 private:
+    static constexpr bool checked_input() {
+        if constexpr (is_input_v<First>) return First::valid;
+        else return false;
+    }
     static constexpr bool checked() {
         if constexpr (!is_input_v<First>) return diag::network_must_start_with_input<First>::value;
+        else if constexpr (!First::valid) return false;  // input<>'s own static_assert says why
         else return chain::report();
     }
 
 public:
     // If this fails, the first error above names the layer, its position and the shapes.
     static_assert(checked(), "typenet::sequential: invalid network (see the diag:: error above)");
-    static constexpr bool valid = is_input_v<First> && chain::valid;
+    static constexpr bool valid = checked_input() && chain::valid;
 
     static constexpr const char* name = "sequential";
     static constexpr auto& plan = chain::plan;

@@ -3,6 +3,7 @@
 // categorical (one-hot targets, argmax).
 #pragma once
 
+#include "../core/argmax.hpp"
 #include "../core/config.hpp"
 
 namespace typenet {
@@ -17,13 +18,6 @@ inline constexpr none_t none{};
 }  // namespace metrics
 
 namespace detail {
-template <class T>
-index_t argmax(const T* v, index_t k) {
-    index_t b = 0;
-    for (index_t j = 1; j < k; ++j)
-        if (v[j] > v[b]) b = j;
-    return b;
-}
 
 // Number of correct predictions among n samples. sparse: t holds class indices.
 template <class T>

@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <optional>
+#include <span>
 #include <random>
 #include <sstream>
 #include <string>
@@ -49,6 +51,18 @@ struct evaluation {
 };
 
 namespace detail {
+// What fit / evaluate / predict take as data: a batch, tensor or view (shape_type, data(),
+// samples()), and class indices (anything that is a contiguous run of std::int32_t).
+template <class X>
+concept sample_tensor = requires(const X& x) {
+    typename X::shape_type;
+    typename X::value_type;
+    x.data();
+    x.samples();
+};
+template <class Y>
+concept class_indices = std::is_convertible_v<const Y&, std::span<const std::int32_t>>;
+
 template <class L>
 constexpr output_activation output_activation_of() {
     if constexpr (std::is_same_v<L, softmax>) return output_activation::softmax;
@@ -73,19 +87,35 @@ public:
     // ---- compile ---------------------------------------------------------------------------------
     void compile(optimizer opt, loss l, metrics::accuracy_t) { compile(opt, l, true); }
     void compile(optimizer opt, loss l, metrics::none_t = {}) { compile(opt, l, false); }
+    // Whether compile() was called. fit, evaluate, train_on_batch and the training state need it:
+    // before it they refuse with a message (history::error(), evaluation::error, a NaN loss) in
+    // every build mode, where Keras raises "You must call `compile()` before using the model".
+    bool compiled() const { return compiled_; }
     double learning_rate() const { return lr_; }
     void set_learning_rate(double lr) { lr_ = lr; }
     std::int64_t iterations() const { return iterations_; }
 
-    // ---- fit ---------------------------------------------------------------------------------------
-    // Validation data: one-hot (or value) targets, or class indices.
+    // ---- data: batches, views of them (x.slice(0, 1000): no copy), class indices -------------------
+    using input_view = tensor_view<const T, input_shape_t>;
+    using target_view = tensor_view<const T, output_shape_t>;
+    using label_span = std::span<const std::int32_t>;
+
+    // Validation data: inputs (a batch or a view) with one-hot (or value) targets, or class indices.
     struct validation_data {
-        const batch<T, input_shape_t>* x = nullptr;
-        const batch<T, output_shape_t>* y = nullptr;
-        const labels* y_labels = nullptr;
+        input_view x{};
+        target_view y{};
+        label_span y_labels{};
+        bool given = false, has_labels = false;
         validation_data() = default;
-        validation_data(const batch<T, input_shape_t>& vx, const batch<T, output_shape_t>& vy) : x(&vx), y(&vy) {}
-        validation_data(const batch<T, input_shape_t>& vx, const labels& vy) : x(&vx), y_labels(&vy) {}
+        template <class X, class Y>
+        validation_data(const X& vx, const Y& vy) : x(inputs_of(vx, "validation")), given(true) {
+            if constexpr (detail::class_indices<Y>) {
+                y_labels = label_span(vy);
+                has_labels = true;
+            } else {
+                y = targets_of(vy, "validation");
+            }
+        }
     };
     struct fit_options {
         int epochs = 1;
@@ -105,66 +135,55 @@ public:
         std::FILE* out = stdout;
     };
 
-    // Targets: one-hot / values with the output's shape, or class indices. A sparse loss given
-    // one-hot targets uses their argmax; any other loss given indices gets one-hot targets (or
-    // the index itself as a 0/1 target for a one-unit output).
-    history fit(const batch<T, input_shape_t>& x, const batch<T, output_shape_t>& y, fit_options o = {}) {
-        if (x.samples() != y.samples()) return refused(o, "fit", x.samples(), y.samples());
-        if (sparse_targets()) return fit(x, labels_from_targets(y), o);
-        return fit_impl(x, y.data(), false, o);
-    }
-    history fit(const batch<T, input_shape_t>& x, const labels& y, fit_options o = {}) {
-        if (x.samples() != index_t(y.size())) return refused(o, "fit", x.samples(), index_t(y.size()));
-        if (status s = check_labels(y, "fit"); !s) {
-            history h;
-            if (o.verbose > 0) std::fprintf(o.out, "%s\n", s.message().c_str());
-            h.set_error(std::move(s));
-            return h;
+    // ---- fit ---------------------------------------------------------------------------------------
+    // x: a batch of inputs, or a view of some of them (x.slice(0, 1000)). y: targets with the
+    // output's shape (one-hot / values; batch or view), or class indices (std::vector<std::int32_t>,
+    // or a std::span of some). A sparse loss given one-hot targets uses their argmax; any other loss
+    // given indices gets one-hot targets (or the index itself as a 0/1 target for a one-unit output).
+    template <class X, class Y>
+    history fit(const X& x, const Y& y, fit_options o = {}) {
+        const input_view xv = inputs_of(x, "fit");
+        if constexpr (detail::class_indices<Y>) {
+            return fit_labels(xv, label_span(y), o);
+        } else {
+            const target_view yv = targets_of(y, "fit");
+            if (!compiled_) return not_compiled(o);
+            if (xv.samples() != yv.samples()) return refused(o, "fit", xv.samples(), yv.samples());
+            if (sparse_targets()) {
+                const labels l = labels_from_targets(yv);
+                return fit_labels(xv, label_span(l), o);
+            }
+            return fit_impl(xv, yv.data(), false, o);
         }
-        std::vector<T> t = targets_from_labels(y);
-        return fit_impl(x, t.data(), sparse_targets(), o);
-    }
-    template <class XS, class YS>
-    history fit(const batch<T, XS>&, const batch<T, YS>&, fit_options = {}) {
-        static_assert(diag::check_v<std::is_same_v<XS, input_shape_t>,
-                                    diag::input_shape_mismatch<expected<input_shape_t>, got<XS>>>);
-        static_assert(diag::check_v<std::is_same_v<YS, output_shape_t>,
-                                    diag::label_shape_mismatch<expected<output_shape_t>, got<YS>>>);
-        return {};
     }
 
     // ---- evaluate / predict ---------------------------------------------------------------------------
-    evaluation evaluate(const batch<T, input_shape_t>& x, const batch<T, output_shape_t>& y, index_t batch_size = 32) {
-        if (x.samples() != y.samples()) return refused_evaluation("evaluate", x.samples(), y.samples());
-        if (sparse_targets()) return evaluate(x, labels_from_targets(y), batch_size);
-        return evaluate_impl(x, y.data(), false, batch_size);
-    }
-    evaluation evaluate(const batch<T, input_shape_t>& x, const labels& y, index_t batch_size = 32) {
-        if (x.samples() != index_t(y.size())) return refused_evaluation("evaluate", x.samples(), index_t(y.size()));
-        if (status s = check_labels(y, "evaluate"); !s) {
-            evaluation e;
-            e.loss = std::numeric_limits<double>::quiet_NaN();
-            e.error = std::move(s);
-            return e;
+    // The same x and y as fit.
+    template <class X, class Y>
+    evaluation evaluate(const X& x, const Y& y, index_t batch_size = 32) {
+        const input_view xv = inputs_of(x, "evaluate");
+        if constexpr (detail::class_indices<Y>) {
+            return evaluate_labels(xv, label_span(y), batch_size);
+        } else {
+            const target_view yv = targets_of(y, "evaluate");
+            if (!compiled_) return refused_evaluation(not_compiled_message("evaluate"));
+            if (xv.samples() != yv.samples()) return refused_evaluation("evaluate", xv.samples(), yv.samples());
+            if (sparse_targets()) {
+                const labels l = labels_from_targets(yv);
+                return evaluate_labels(xv, label_span(l), batch_size);
+            }
+            return evaluate_impl(xv, yv.data(), false, batch_size);
         }
-        std::vector<T> t = targets_from_labels(y);
-        return evaluate_impl(x, t.data(), sparse_targets(), batch_size);
-    }
-    template <class XS, class YS>
-    evaluation evaluate(const batch<T, XS>&, const batch<T, YS>&, index_t = 32) {
-        static_assert(diag::check_v<std::is_same_v<XS, input_shape_t>,
-                                    diag::input_shape_mismatch<expected<input_shape_t>, got<XS>>>);
-        static_assert(diag::check_v<std::is_same_v<YS, output_shape_t>,
-                                    diag::label_shape_mismatch<expected<output_shape_t>, got<YS>>>);
-        return {};
     }
     using base::predict;
-    // Batched prediction, batch_size samples at a time (bounded activation memory).
-    batch<T, output_shape_t> predict(const batch<T, input_shape_t>& x, index_t batch_size) {
-        batch<T, output_shape_t> y(x.samples());
-        for (index_t i = 0; i < x.samples(); i += batch_size) {
-            const index_t k = std::min(batch_size, x.samples() - i);
-            this->forward(tensor_view<const T, input_shape_t>(x.data() + i * input_shape_t::size, k),
+    // Batched prediction of a batch or a view, batch_size samples at a time (bounded activation memory).
+    template <class X>
+    batch<T, output_shape_t> predict(const X& x, index_t batch_size) {
+        const input_view xv = inputs_of(x, "predict");
+        batch<T, output_shape_t> y(xv.samples());
+        for (index_t i = 0; i < xv.samples(); i += batch_size) {
+            const index_t k = std::min(batch_size, xv.samples() - i);
+            this->forward(input_view(xv.data() + i * input_shape_t::size, k),
                           tensor_view<T, output_shape_t>(y.data() + i * out_size, k));
         }
         return y;
@@ -173,10 +192,11 @@ public:
     // ---- one step -----------------------------------------------------------------------------------
     // One optimizer step on n samples (x: n inputs; t: n targets -- one-hot/values, or class
     // indices as numbers for the sparse loss). Returns the batch loss. Allocates nothing once the
-    // training memory is sized for n (reserve_training).
+    // training memory is sized for n (reserve_training). Before compile() it changes nothing and
+    // returns NaN.
     double train_on_batch(const T* x, const T* t, index_t n, index_t* correct = nullptr) {
         static_assert(Policy::host_memory, "typenet: training runs on host policies (cpu) in this version");
-        TYPENET_ASSERT(compiled_, "typenet: call compile() before training");
+        if (!compiled_) return std::numeric_limits<double>::quiet_NaN();
         train_context ctx{true, true, false, &rng_};
         const T* y = this->train_forward(x, n, ctx);
         bool fused = false;
@@ -192,6 +212,9 @@ public:
     // Weights, optimizer slots, iteration count, next epoch, learning rate and random stream, so a
     // resumed fit continues exactly as an uninterrupted one would.
     status save_training_state(const std::filesystem::path& p) const {
+        if (!compiled_)
+            return status::error(p.string() + ": " + not_compiled_message("save_training_state") +
+                                 " (the state holds the optimizer's moments; save_npz saves the weights alone)");
         std::vector<io::npy_array> a;
         const auto w = this->get_weights();
         for (std::size_t i = 0; i < w.size(); ++i)
@@ -212,6 +235,9 @@ public:
         return io::write_npz(p, a);
     }
     status load_training_state(const std::filesystem::path& p) {
+        if (!compiled_)
+            return status::error(p.string() + ": " + not_compiled_message("load_training_state") +
+                                 " (with the optimizer the state was saved with); model unchanged");
         std::vector<io::npy_array> a;
         if (status s = io::read_npz(p, a); !s) return s;
         const std::size_t k = this->weight_count;
@@ -248,6 +274,65 @@ private:
     static constexpr output_activation out_act =
         detail::output_activation_of<typename Net::template layer_type<Net::layer_count - 1>>();
 
+    // x and y as fit / evaluate take them: checked at compile time (shapes, element type), viewed.
+    template <class X>
+    static input_view inputs_of(const X& x, const char* what) {
+        static_assert(detail::sample_tensor<X>, "typenet: x must be a batch, tensor or view of the network's input shape");
+        if constexpr (detail::sample_tensor<X>) {
+            using XS = typename X::shape_type;
+            static_assert(diag::check_v<std::is_same_v<XS, input_shape_t>,
+                                        diag::input_shape_mismatch<expected<input_shape_t>, got<XS>>>);
+            // fit / evaluate / predict on a batch<double> with a float model (or the reverse)
+            static_assert(std::is_same_v<std::remove_const_t<typename X::value_type>, T>,
+                          "typenet::model<Net, Policy, T>: x holds another element type than the model's T "
+                          "(float vs double?)");
+            (void)what;
+            if constexpr (std::is_same_v<XS, input_shape_t> && std::is_same_v<std::remove_const_t<typename X::value_type>, T>)
+                return input_view(x.data(), x.samples());
+            else return input_view();
+        } else {
+            return input_view();
+        }
+    }
+    template <class Y>
+    static target_view targets_of(const Y& y, const char*) {
+        static_assert(detail::sample_tensor<Y>,
+                      "typenet: y must be targets of the network's output shape (a batch or view) or class "
+                      "indices (std::vector<std::int32_t>, std::span<const std::int32_t>)");
+        if constexpr (detail::sample_tensor<Y>) {
+            using YS = typename Y::shape_type;
+            static_assert(diag::check_v<std::is_same_v<YS, output_shape_t>,
+                                        diag::label_shape_mismatch<expected<output_shape_t>, got<YS>>>);
+            static_assert(std::is_same_v<std::remove_const_t<typename Y::value_type>, T>,
+                          "typenet::model<Net, Policy, T>: y holds another element type than the model's T "
+                          "(float vs double?)");
+            if constexpr (std::is_same_v<YS, output_shape_t> && std::is_same_v<std::remove_const_t<typename Y::value_type>, T>)
+                return target_view(y.data(), y.samples());
+            else return target_view();
+        } else {
+            return target_view();
+        }
+    }
+    history fit_labels(input_view x, label_span y, fit_options& o) {
+        if (!compiled_) return not_compiled(o);
+        if (x.samples() != index_t(y.size())) return refused(o, "fit", x.samples(), index_t(y.size()));
+        if (status s = check_labels(y, "fit"); !s) {
+            history h;
+            if (o.verbose > 0) std::fprintf(o.out, "%s\n", s.message().c_str());
+            h.set_error(std::move(s));
+            return h;
+        }
+        std::vector<T> t = targets_from_labels(y);
+        return fit_impl(x, t.data(), sparse_targets(), o);
+    }
+    evaluation evaluate_labels(input_view x, label_span y, index_t batch_size) {
+        if (!compiled_) return refused_evaluation(not_compiled_message("evaluate"));
+        if (x.samples() != index_t(y.size())) return refused_evaluation("evaluate", x.samples(), index_t(y.size()));
+        if (status s = check_labels(y, "evaluate"); !s) return refused_evaluation(s.message());
+        std::vector<T> t = targets_from_labels(y);
+        return evaluate_impl(x, t.data(), sparse_targets(), batch_size);
+    }
+
     void compile(optimizer opt, loss l, bool accuracy) {
         opt_ = opt;
         loss_ = l;
@@ -261,7 +346,7 @@ private:
     bool sparse_targets() const { return detail::is_sparse(loss_); }
 
     // Every class index must name an output (a one-unit output takes 0 or 1).
-    status check_labels(const labels& y, const char* what) const {
+    status check_labels(label_span y, const char* what) const {
         const index_t classes = out_size == 1 ? 2 : out_size;
         for (std::size_t i = 0; i < y.size(); ++i)
             if (y[i] < 0 || y[i] >= classes)
@@ -270,10 +355,27 @@ private:
                                      ") for this network's output; nothing was trained or evaluated");
         return {};
     }
-    static labels labels_from_targets(const batch<T, output_shape_t>& y) {
+    static labels labels_from_targets(target_view y) {
         labels l(static_cast<std::size_t>(y.samples()));
         for (index_t i = 0; i < y.samples(); ++i) l[std::size_t(i)] = std::int32_t(detail::argmax(y.data() + i * out_size, out_size));
         return l;
+    }
+    static std::string not_compiled_message(const char* what) {
+        return std::string("typenet::") + what + ": the model is not compiled; call compile(optimizer, loss[, " +
+               "metrics::accuracy]) first, e.g. m.compile(tn::adam{}, tn::sparse_categorical_crossentropy{}, " +
+               "tn::metrics::accuracy)";
+    }
+    static history not_compiled(const fit_options& o) {
+        history h;
+        h.set_error(status::error(not_compiled_message("fit") + "; nothing was trained"));
+        if (o.verbose > 0) std::fprintf(o.out, "%s\n", h.error().message().c_str());
+        return h;
+    }
+    static evaluation refused_evaluation(std::string message) {
+        evaluation e;
+        e.loss = std::numeric_limits<double>::quiet_NaN();
+        e.error = status::error(std::move(message));
+        return e;
     }
     static history refused(const fit_options& o, const char* what, index_t nx, index_t ny) {
         history h;
@@ -291,7 +393,7 @@ private:
     }
 
     // Class indices -> the loss's targets: indices (sparse loss), 0/1 values (one output), or one-hot.
-    std::vector<T> targets_from_labels(const labels& y) const {
+    std::vector<T> targets_from_labels(label_span y) const {
         if (sparse_targets() || out_size == 1) return std::vector<T>(y.begin(), y.end());
         std::vector<T> t(y.size() * std::size_t(out_size), T(0));
         for (std::size_t i = 0; i < y.size(); ++i) {
@@ -318,7 +420,7 @@ private:
         ++iterations_;
     }
 
-    evaluation evaluate_impl(const batch<T, input_shape_t>& x, const T* t, bool sparse, index_t batch_size) {
+    evaluation evaluate_impl(input_view x, const T* t, bool sparse, index_t batch_size) {
         return evaluate_range(x.data(), t, x.samples(), sparse, batch_size);
     }
     evaluation evaluate_range(const T* x, const T* t, index_t n, bool sparse, index_t batch_size) {
@@ -342,9 +444,8 @@ private:
         return e;
     }
 
-    history fit_impl(const batch<T, input_shape_t>& x, const T* t, bool sparse, fit_options& o) {
+    history fit_impl(input_view x, const T* t, bool sparse, fit_options& o) {
         static_assert(Policy::host_memory, "typenet: training runs on host policies (cpu) in this version");
-        TYPENET_ASSERT(compiled_, "typenet: call compile() before fit()");
         history h;
         const index_t tw = target_width(sparse);
         // Validation: explicit data, or the last fraction of x.
@@ -353,13 +454,20 @@ private:
         const T* vt = nullptr;
         index_t vn = 0;
         std::vector<T> vtargets;
-        if (o.validation.x) {
-            vx = o.validation.x->data();
-            vn = o.validation.x->samples();
-            if (o.validation.y && !sparse) {
-                vt = o.validation.y->data();
+        if (o.validation.given) {
+            vx = o.validation.x.data();
+            vn = o.validation.x.samples();
+            if (!o.validation.has_labels && !sparse) {
+                vt = o.validation.y.data();
+                if (o.validation.y.samples() != vn) {
+                    h.set_error(status::error("typenet::fit: validation x and y hold different numbers of samples"));
+                    if (o.verbose > 0) std::fprintf(o.out, "%s\n", h.error().message().c_str());
+                    return h;
+                }
             } else {
-                const labels vl = o.validation.y ? labels_from_targets(*o.validation.y) : *o.validation.y_labels;
+                const labels vl = o.validation.has_labels
+                                      ? labels(o.validation.y_labels.begin(), o.validation.y_labels.end())
+                                      : labels_from_targets(o.validation.y);
                 if (status s = check_labels(vl, "fit (validation data)"); !s || index_t(vl.size()) != vn) {
                     if (s) s = status::error("typenet::fit: validation x and y hold different numbers of samples");
                     if (o.verbose > 0) std::fprintf(o.out, "%s\n", s.message().c_str());
