@@ -90,9 +90,15 @@ const char* activation_name() {
 
 template <class S>
 std::string shape_text() {
+    // append, not `(i ? "," : "") + to_string(...)`: g++ 12 -O3 warns (-Wrestrict, a false positive
+    // of its std::string operator+) on that form once inlined.
     std::string s = "(";
-    for (std::size_t i = 0; i < S::extents.size(); ++i) s += (i ? "," : "") + std::to_string(S::extents[i]);
-    return s + ")";
+    for (std::size_t i = 0; i < S::extents.size(); ++i) {
+        if (i) s.push_back(',');
+        s.append(std::to_string(S::extents[i]));
+    }
+    s.push_back(')');
+    return s;
 }
 
 }  // namespace
