@@ -192,13 +192,13 @@ struct cpu {
             T* mem = reinterpret_cast<T*>(scratch(cpu_detail::dense_backward_scratch_elems<L, In>(n) * index_t(sizeof(T))));
             cpu_detail::with_kernels([&](auto k) {
                 decltype(k)::template dense_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, mem,
-                                                                 [this](index_t c, auto&& f) { parallel(c, f); });
+                                                                 [&](index_t c, auto&& f) { parallel(c, f); });
             });
         } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
             unsigned char* mem = scratch(cpu_detail::conv2d_backward_scratch_bytes<L, In, Out>(n, sizeof(T)));
             cpu_detail::with_kernels([&](auto k) {
                 decltype(k)::template conv2d_backward<L, In, Out>(params, grads, x, y, dy, dx, n, ctx, last, mem,
-                                                                  [this](index_t c, auto&& f) { parallel(c, f); });
+                                                                  [&](index_t c, auto&& f) { parallel(c, f); });
             });
         } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
             if (dx)
