@@ -443,7 +443,7 @@ void check_same_bits(const char* what, const std::vector<T>& a, const std::vecto
 // parameter gradients, against cpu{1}'s full batch result. docs/architecture.md promises only
 // bit-identical results for a given thread count; these kernels give more: a sample's result does not
 // depend on which register tile (full or remainder) or thread slice it lands in, because full and
-// remainder tiles round alike (simd<T>::fma and fmadd, backend/cpu/simd.hpp). The kernels before
+// remainder tiles round alike (simdv::fma and fmadd, backend/cpu/isa/simd.ipp). The kernels before
 // gemm.hpp did not (dense U = 3 / 70 forward, conv2d dx for C = 3 differed in the last bit); with a
 // compiler or target where this cannot hold, set this to false: the results are then checked against
 // the reference instead.

@@ -30,7 +30,7 @@ void act_backward(const T* y, T* dy, index_t rows, index_t len, const train_cont
 }
 
 // ---- dense ---------------------------------------------------------------------------------------
-// Both gradients are gemm products (backend/cpu/gemm.hpp):
+// Both gradients are gemm products (isa/gemm.ipp):
 //   dW (K, U)   = x^T (K, n) . dz (n, U)     -- x read through its strides, no copy
 //   dx^T (K, n) = W (K, U) . dz^T (U, n)     -- then transposed into dx (n, K)
 // scratch: dense_backward_scratch_elems (dz^T and dx^T). Threads take disjoint rows (k) of both.
@@ -264,10 +264,6 @@ struct max_lanes {
         return at;
     }
 };
-// The widest of this instruction set's vectors that divides C (simd1: none does).
-template <class T, index_t C>
-using pool_vector = std::conditional_t<C % simd<T>::width == 0, simd<T>,
-                                       std::conditional_t<C % simd_half<T>::width == 0, simd_half<T>, simd1<T>>>;
 
 template <class L, class In, class Out, class T>
 void pool2d_backward(const T* x, const T* dy, T* dx, index_t n) {
@@ -285,7 +281,7 @@ void pool2d_backward(const T* x, const T* dy, T* dx, index_t n) {
             for (index_t ox = 0; ox < OW; ++ox) {
                 const auto [y_lo, y_hi, x_lo, x_hi] = pool_window_at<L, In>(oy, ox);
                 const T* g = dy + ((s * OH + oy) * OW + ox) * C;
-                using S = pool_vector<T, C>;
+                using S = vector_dividing<T, C>;
                 if constexpr (L::is_max && S::width > 1) {
                     using M = max_lanes<S>;
                     for (index_t c0 = 0; c0 < C; c0 += S::width) {

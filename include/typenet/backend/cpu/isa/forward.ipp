@@ -234,8 +234,7 @@ void conv_row_tile(const conv_geometry& g, const T* TYPENET_RESTRICT w, const T*
     const index_t kx_hi = PX > 1 ? KW : std::min<index_t>(KW, g.W - ix0);
     const index_t F = g.F;
     constexpr index_t xstep = SW * C;
-    using S = std::conditional_t<FB % simd<T>::width == 0, simd<T>,
-                                 std::conditional_t<FB % simd_half<T>::width == 0, simd_half<T>, simd1<T>>>;
+    using S = vector_dividing<T, FB>;
     using V = typename S::type;
     constexpr index_t NV = FB / S::width, VW = S::width;
     V acc[PX][NV];
@@ -328,8 +327,7 @@ void pool2d_forward(const T* x, T* y, index_t n) {
                 T* yp = ys + (oy * OW + ox) * C;
                 const T inv = T(1) / T((y_hi - y_lo) * (x_hi - x_lo));
                 // Vectors of channels, written out (g++ -O2 leaves the scalar loops below scalar).
-                using S = std::conditional_t<C % simd<T>::width == 0, simd<T>,
-                                             std::conditional_t<C % simd_half<T>::width == 0, simd_half<T>, simd1<T>>>;
+                using S = vector_dividing<T, C>;
                 if constexpr (S::width > 1) {
                     using V = typename S::type;
                     for (index_t c0 = 0; c0 < C; c0 += S::width) {

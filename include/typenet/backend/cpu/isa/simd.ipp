@@ -97,6 +97,12 @@ inline constexpr index_t nv_full = 8, rows_full = 4, rows_narrow = 4;
 inline constexpr bool has_tier1 = false, has_tier3 = false;
 #endif
 
+// The widest of this instruction set's vectors whose width divides N (simd1 when none does): the
+// row kernel's filter blocks and the pooling kernels' channel runs.
+template <class T, index_t N>
+using vector_dividing = std::conditional_t<N % simd<T>::width == 0, simd<T>,
+                                           std::conditional_t<N % simd_half<T>::width == 0, simd_half<T>, simd1<T>>>;
+
 // The tier for `cols` remaining columns (4: scalars), and how many columns it takes.
 template <class T>
 constexpr int tier_for(index_t cols) {
