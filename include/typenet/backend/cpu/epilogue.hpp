@@ -1,11 +1,11 @@
 // cpu epilogue: binds a typenet::epilogue (the elementwise layers fused into a producer, and a
-// residual add) to the CPU micro-kernels' stores (evaluated by isa/epilogue.ipp). Each accumulator vector, on its way from the
-// registers to memory, goes through one expression-template tree built from the stages:
+// residual add) to the CPU kernels (evaluated by isa/epilogue.ipp). Each output vector, in L1 just
+// after its tile was stored, goes through one expression-template tree built from the stages:
 //     conv2d<..., relu> -> batch_norm -> leaky_relu, + residual
-//     v = leaky(fma(relu(acc), scale[c .. c+8), shift[c .. c+8)) + res[off .. off+8))
+//     v = leaky(fma(relu(y), scale[c .. c+8), shift[c .. c+8)) + res[off .. off+8))
 // with the same functors the separate layers use, evaluated a vector at a time (packet_eval, as
 // Eigen's packet evaluators do), so the result is bit for bit what running the layers one after
-// another gives (tests/unit/test_fusion.cpp), without writing and re-reading the output.
+// another gives (tests/unit/test_fusion.cpp), in one pass over the output while it is in cache.
 #pragma once
 
 #include <tuple>
@@ -49,9 +49,9 @@ struct value_node : expr_node {
     }
 };
 
-// ---- the register epilogue ------------------------------------------------------------------------
-// Its type names only the kinds of its stages, so producers of every shape share one set of
-// micro-kernel instantiations per kind sequence (M10: one; M6: three); sizes and pointers are values.
+// ---- the fused epilogue --------------------------------------------------------------------------
+// Its type names only the kinds of its stages (sizes and pointers are values), so producers of every
+// shape share one instantiation of its pass per kind sequence; the micro-kernels never see it.
 struct affine_kind {};  // batch norm: fma(v, scale[c], shift[c])
 template <class F>
 struct unary_kind {};  // an activation functor (the producer's own option, or an activation layer)
@@ -91,11 +91,14 @@ struct stage_view<T, add_kind> {
     }
 };
 
-// What the micro-kernels' register epilogue (isa/epilogue.ipp) is built from: the output the offsets
-// are taken from, and the bound stages.
+// What the fused epilogue (isa/epilogue.ipp) is built from: the output the offsets are taken from,
+// its row width (the producer's filters or units: a value's column is its offset modulo the width),
+// and the bound stages. Passed to the kernels as the epilogue of finished runs of output, not as a
+// register epilogue: the micro-kernels then never depend on it (compile time, docs/compile-time.md).
 template <class T, class... K>
 struct register_stages {
     const T* y;
+    index_t width;
     std::tuple<stage_view<T, K>...> st;
 };
 
@@ -138,7 +141,7 @@ class fused_binding<T, Width, epilogue<T, S...>> {
 public:
     using reg_type = register_stages<T, typename kind_of<S>::type...>;
 
-    fused_binding(const T* y, const epilogue<T, S...>& e) : reg_{y, views(e)} {}
+    fused_binding(const T* y, const epilogue<T, S...>& e) : reg_{y, Width, views(e)} {}
     fused_binding(const fused_binding&) = delete;  // its views point into itself
     const reg_type& reg() const { return reg_; }
 

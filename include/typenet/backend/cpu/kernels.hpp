@@ -95,11 +95,19 @@ constexpr auto own_activation() {
         return store_activation<Act, T>();
 }
 
+// The first stage of a producer's fused epilogue: its own activation, unless its stores apply it
+// (own_activation: relu and leaky_relu in registers).
+template <class T, class Act>
+constexpr auto unstored_activation_stage() {
+    if constexpr (store_activation<Act, T>().kind != store_act::none) return epilogue<T>{};
+    else return own_activation_stage<T, Act>();
+}
+
 template <class Act, class T>
 constexpr auto activation_epilogue() {
     if constexpr (std::is_same_v<Act, linear> || std::is_same_v<Act, softmax> ||
                   store_activation<Act, T>().kind != store_act::none)
-        return [](T*, index_t) {};
+        return noop_epilogue{};  // one type for every layer (a lambda here was one per activation)
     else
         return [](T* p, index_t count) {
             for (index_t j = 0; j < count; ++j) p[j] = activate<Act>(p[j]);

@@ -104,18 +104,20 @@ struct cpu {
     }
 
     // A producer (dense, conv2d) with the elementwise layers the composition fused into it
-    // (model/chain.hpp): their work, and a residual add, are done on the accumulators in registers
-    // as they are stored, by one expression per vector (backend/cpu/epilogue.hpp).
+    // (model/chain.hpp): their work, and a residual add, are done by one expression per vector
+    // (backend/cpu/epilogue.hpp) on each finished run of the output while it is in L1, one tile behind
+    // the micro-kernels, whose stores apply only the producer's own relu / leaky_relu.
     template <class L, class In, class Out, class T, class... S>
         requires(L::at_inference == inference_form::producer && sizeof...(S) > 0)
     void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/, const epilogue<T, S...>& e) {
-        const auto stages = cpu_detail::own_activation_stage<T, typename L::activation>() + e;
+        const auto stages = cpu_detail::unstored_activation_stage<T, typename L::activation>() + e;
         const cpu_detail::fused_binding<T, Out::value.back(), std::remove_const_t<decltype(stages)>> bind(y, stages);
-        produce<L, In, Out>(params, x, y, n, bind.reg(), [](T*, index_t) {});  // on the accumulators, in registers
+        produce<L, In, Out>(params, x, y, n, cpu_detail::own_activation<L, In, T>(), bind.reg());
     }
 
     // The GEMM-shaped layers: `reg` applied to the accumulators as they are stored (the layer's
-    // relu / leaky_relu, or a fused epilogue), then epi(p, count) on each finished run of outputs.
+    // relu / leaky_relu), then `epi` on each finished run of outputs (another activation, or a fused
+    // epilogue: finish_run, isa/epilogue.ipp).
     template <class L, class In, class Out, class T, class R, class Epi>
     void produce(const T* params, const T* x, T* y, index_t n, const R& reg, const Epi& epi) {
         cpu_detail::with_kernels([&](auto k) {

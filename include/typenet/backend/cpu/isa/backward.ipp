@@ -211,7 +211,7 @@ void conv2d_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T
         static constexpr T zeros[F] = {};
         parallel(n * H * W, [&](index_t q0, index_t q1) {
             conv_forward_pixels<conv_pixels_for<T>(C), tiers_of<T>(C)>(gt, static_cast<const T*>(wt), static_cast<const T*>(nullptr), static_cast<const T*>(dy), zeros, dx,
-                                q0, q1, plain_store<T>{}, noop_epilogue{});
+                                q0, q1, act_store<T>{}, noop_epilogue{});
         });
     }
 }

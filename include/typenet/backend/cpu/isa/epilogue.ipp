@@ -1,21 +1,17 @@
-// isa/epilogue.ipp: the register epilogues of one instruction set (included by isa/kernels.ipp) --
-// what a micro-kernel applies to its accumulators on the way to memory. R::vec<S>(v, at, col) for a
-// vector of S (the tier's vector type), R::scalar(x, at, col) for one value; `at` is where the value
-// is stored and `col` its column (the filter or unit), which a fused epilogue needs to find its
-// residual element and channel constants. bind_store turns what the policy passes (vec_act,
-// layer_act, register_stages: plain data, the same for every instruction set) into one of these.
+// isa/epilogue.ipp: what a kernel applies to its outputs, for one instruction set (included by
+// isa/kernels.ipp). Two places:
+//  - in registers, as a micro-kernel stores its accumulators (a "store": act_store, the layer's
+//    relu / leaky_relu or nothing, chosen at run time; layer_act_store, the same as a compile-time
+//    constant for the row kernel). R::vec<S>(v, at, col) for a vector of S (the tier's vector type),
+//    R::scalar(x, at, col) for one value.
+//  - on each finished run of outputs, one tile behind (finish_run): an activation registers cannot
+//    do (a functor from the policy), or the fused epilogue of a producer (register_stages: batch
+//    norm, activations and a residual add, evaluated a vector at a time by register_epilogue).
+// The fused epilogue is not a store so that the micro-kernels, the largest functions of a build, are
+// instantiated once per tile whatever layers follow a producer (docs/compile-time.md).
 
-// Nothing: a partial sum, or a layer without activation.
-template <class T>
-struct plain_store {
-    template <class S>
-    TYPENET_INLINE typename S::type vec(typename S::type v, const T*, index_t) const {
-        return v;
-    }
-    TYPENET_INLINE T scalar(T x, const T*, index_t) const { return x; }
-};
-
-// relu / leaky_relu chosen at run time (the shared GEMM kernels: one instantiation for every layer).
+// relu / leaky_relu or nothing, chosen at run time (the shared GEMM and implicit-GEMM kernels: one
+// instantiation for every layer and for partial sums).
 template <class T>
 struct act_store {
     vec_act<T> act;
@@ -118,8 +114,15 @@ public:
             // (or not the row width): a vector can straddle the end of its constants.
             if (wrap_ && straddles(off, col, W)) return by_lanes<S>(v, at, col);
         }
-        return packet_eval<S>::at(build<0>(value_node<T, typename S::type>{{}, v}, off, col, W));
+        return whole<S>(v, at, col);
     }
+    // vec for an epilogue that cannot straddle (may_straddle() false): no check, and no call that
+    // would keep a loop from holding the stages' constants in registers.
+    template <class S>
+    TYPENET_INLINE typename S::type whole(typename S::type v, const T* at, index_t col) const {
+        return packet_eval<S>::at(build<0>(value_node<T, typename S::type>{{}, v}, at - y_, col, S::width));
+    }
+    bool may_straddle() const { return wrap_; }
     TYPENET_INLINE T scalar(T x, const T* at, index_t col) const {
         return packet_eval<simd1<T>>::at(build<0>(value_node<T, T>{{}, x}, at - y_, col, 1));
     }
@@ -171,7 +174,35 @@ template <class Act, class T>
 layer_act_store<Act, T> bind_store(const layer_act<Act, T>&) {
     return {};
 }
+
+// The epilogue of a finished run of `count` outputs at p: a functor from the policy (an activation
+// registers cannot do, or nothing) ...
+template <class Epi, class T>
+TYPENET_INLINE void finish_run(const Epi& epi, T* p, index_t count) {
+    epi(p, count);
+}
+// ... or a producer's fused epilogue, a vector at a time while the run is in L1. A run lies within
+// one row of the output or spans whole rows; vectors never cross a row's end (a value's column is
+// its offset modulo the row width), as the micro-kernels' stores did not.
 template <class T, class... K>
-register_epilogue<T, K...> bind_store(const register_stages<T, K...>& r) {
-    return register_epilogue<T, K...>(r);
+TYPENET_KERNEL void finish_run(const register_stages<T, K...>& r, T* p, index_t count) {
+    using S = simd<T>;
+    constexpr index_t W = S::width;
+    const register_epilogue<T, K...> e(r);
+    const bool straddle = e.may_straddle();
+    index_t col = (p - r.y) % r.width;
+    for (index_t i = 0; i < count;) {
+        const index_t left = std::min(count - i, r.width - col);  // to the end of the run or the row
+        T* q = p + i;
+        index_t j = 0;
+        if constexpr (W > 1) {
+            if (!straddle)
+                for (; j + W <= left; j += W) S::store_values(q + j, e.template whole<S>(S::load(q + j), q + j, col + j));
+            else
+                for (; j + W <= left; j += W) S::store_values(q + j, e.template vec<S>(S::load(q + j), q + j, col + j));
+        }
+        for (; j < left; ++j) q[j] = e.scalar(q[j], q + j, col + j);
+        i += left;
+        col = 0;
+    }
 }

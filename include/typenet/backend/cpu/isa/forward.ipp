@@ -1,9 +1,9 @@
 // isa/forward.ipp: the forward kernels of the GEMM-shaped layers (dense, conv2d) and of batch
 // normalisation, for one instruction set (included by isa/kernels.ipp). Templated on the layer
 // descriptor and its shapes at the top, on tile sizes and T below, so instantiations are shared.
-// `reg`: the register epilogue of every store (isa/epilogue.ipp: the layer's relu / leaky_relu, or a
-// fused epilogue), then epi(p, count) on each finished run of outputs (an activation registers
-// cannot do).
+// `reg`: what every store applies in registers (isa/epilogue.ipp: the layer's relu / leaky_relu, or
+// nothing), then `epi` on each finished run of outputs (finish_run: an activation registers cannot
+// do, or a producer's fused epilogue).
 
 // ---- dense: y (n, U) = x (n, K) . w (K, U) + b -----------------------------------------------------
 // Units [j0, j1) of every sample (the cpu policy gives threads disjoint column blocks, so each
@@ -175,6 +175,19 @@ void conv_tile(const conv_geometry& g, const T* w, const T* bias, const T* x, co
     }
 }
 
+// The epilogue of a finished tile's pixels (output indices out[0 .. count)), one call per run of
+// consecutive pixels -- a whole tile except with a dilated input (a fused epilogue per pixel cost
+// M10 9 %: a call, and a division to find the column, for every 32 values).
+template <class Epi, class T>
+TYPENET_INLINE void finish_pixels(const Epi& epi, T* y, const index_t* out, index_t count, index_t F) {
+    for (index_t p = 0; p < count;) {
+        index_t e = p + 1;
+        while (e < count && out[e] == out[e - 1] + 1) ++e;
+        finish_run(epi, y + out[p] * F, (e - p) * F);
+        p = e;
+    }
+}
+
 // Output pixels [q0, q1) of the batch, in (sample, oy, ox) order -- except that with a dilated input
 // (uw > 1) each output row is taken phase by phase (ox = 0, uw, 2 uw, ..., then 1, 1 + uw, ...), so
 // the pixels of a tile mostly share the taps that hit real input and the others are skipped.
@@ -210,11 +223,11 @@ void conv_forward_pixels(const conv_geometry& g, const T* w, const T* bias, cons
         conv_tile<PX, Tiers>(g, w, bias, x, zeros, px, count, interior, y, reg);
         // The epilogue runs one tile behind: reading the outputs right after the vector stores
         // stalls on store forwarding (M2's first conv ran at half speed that way).
-        for (index_t p = 0; p < lag_count; ++p) epi(y + lag[p] * g.F, g.F);
+        finish_pixels(epi, y, lag, lag_count, g.F);
         for (index_t p = 0; p < count; ++p) lag[p] = px[p].out;
         lag_count = count;
     }
-    for (index_t p = 0; p < lag_count; ++p) epi(y + lag[p] * g.F, g.F);
+    finish_pixels(epi, y, lag, lag_count, g.F);
 }
 
 // Few input channels (a first layer: C = 1 or 3): see uses_row_kernel (backend/cpu/kernels.hpp).
@@ -290,7 +303,7 @@ void conv2d_forward_rows(const conv_geometry& g, const T* w, const T* b, const T
                 for (index_t ox = ox_mid; ox < OW; ++ox)
                     conv_row_tile<1, FB, L::has_bias, C, L::kw, L::sw>(g, w, b, xs, yrow, oy, ox, f0, reg);
             }
-            epi(yrow, OW * F);  // what registers could not do, while the row is in L1
+            finish_run(epi, yrow, OW * F);  // what registers could not do, while the row is in L1
         }
     }
 }

@@ -106,10 +106,10 @@ void gemm_tile(const gemm_args<T>& g, int tier, index_t rows, index_t i0, index_
 }
 
 // C rows [m0, m1) x columns [n0, n1) of an (M x N) = (M x K) . (K x N) product. `init` says what C
-// starts from; `reg` -- a register epilogue (isa/epilogue.ipp: the layer's relu / leaky_relu, or a
-// fused epilogue) -- is applied in registers as the last K block is stored, and epi(row_pointer,
-// count) runs on each finished piece of a row afterwards (other activations) -- one row tile behind,
-// since reading outputs right after their vector stores stalls on store forwarding. Threads call
+// starts from; `reg` -- a store (isa/epilogue.ipp: the layer's relu / leaky_relu, or nothing) -- is
+// applied in registers as the last K block is stored, and `epi` runs on each finished piece of a row
+// afterwards (finish_run: another activation, or a fused epilogue) -- one row tile behind, since
+// reading outputs right after their vector stores stalls on store forwarding. Threads call
 // this on disjoint row or column ranges; every element's arithmetic is the same whatever the ranges,
 // tiles and vector width (one FMA per k, in order), so results do not depend on the thread count or
 // on which of avx2 and avx512 runs.
@@ -117,7 +117,7 @@ void gemm_tile(const gemm_args<T>& g, int tier, index_t rows, index_t i0, index_
 template <unsigned Tiers, class T, class R, class Epi>
 void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t n0, index_t n1, index_t K, gemm_init init,
           const R& reg, Epi&& epi) {
-    const plain_store<T> plain{};
+    const act_store<T> plain{};  // partial sums: stored as they are
     for (index_t j0 = n0; j0 < n1;) {
         const int tier = tier_for<T>(n1 - j0);
         const index_t cols = tier_cols<T>(tier, n1 - j0), MR = gemm_tier_rows(tier);
@@ -134,11 +134,11 @@ void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t n0, index_t n1,
                 if (last) gemm_tile<Tiers>(g, tier, rows, i0, j0, cols, k0, kc, step, reg);
                 else gemm_tile<Tiers>(g, tier, rows, i0, j0, cols, k0, kc, step, plain);
                 if (last) {
-                    for (index_t r = 0; r < lag_rows; ++r) epi(g.c + (lag_i + r) * g.ldc + j0, cols);
+                    for (index_t r = 0; r < lag_rows; ++r) finish_run(epi, g.c + (lag_i + r) * g.ldc + j0, cols);
                     lag_i = i0, lag_rows = rows;
                 }
             }
-            for (index_t r = 0; r < lag_rows; ++r) epi(g.c + (lag_i + r) * g.ldc + j0, cols);
+            for (index_t r = 0; r < lag_rows; ++r) finish_run(epi, g.c + (lag_i + r) * g.ldc + j0, cols);
         }
         j0 += cols;
     }
@@ -146,5 +146,5 @@ void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t n0, index_t n1,
 
 template <unsigned Tiers, class T>
 void gemm(const gemm_args<T>& g, index_t m0, index_t m1, index_t N, index_t K, gemm_init init) {
-    gemm<Tiers>(g, m0, m1, 0, N, K, init, plain_store<T>{}, noop_epilogue{});
+    gemm<Tiers>(g, m0, m1, 0, N, K, init, act_store<T>{}, noop_epilogue{});
 }

@@ -21,6 +21,7 @@ struct simd1 {
     using type = T;
     TYPENET_INLINE static type load(const T* p) { return *p; }
     TYPENET_INLINE static void store(T* p, type v) { *p = v; }
+    TYPENET_INLINE static void store_values(T* p, type v) { *p = v; }
     TYPENET_INLINE static type splat(T a) { return a; }
     TYPENET_INLINE static type activate(type v, const vec_act<T>& a) { return a(v); }
     TYPENET_INLINE static type fma(type a, type b, type c) { return fmadd(a, b, c); }
@@ -40,6 +41,10 @@ struct simdv {
         return v;
     }
     TYPENET_INLINE static void store(T* p, type v) { __builtin_memcpy(p, &v, sizeof v); }
+    // A store the compiler knows writes T's only (store's memcpy may write anything, so a loop
+    // storing with it reloads every constant it holds in memory: finish_run ran at half speed).
+    typedef T unaligned __attribute__((vector_size(Bytes), aligned(alignof(T))));
+    TYPENET_INLINE static void store_values(T* p, type v) { *reinterpret_cast<unaligned*>(p) = v; }
     TYPENET_INLINE static type splat(T a) {
         return [a]<std::size_t... I>(std::index_sequence<I...>) { return type{((void)I, a)...}; }(
             std::make_index_sequence<std::size_t(width)>{});
@@ -73,7 +78,7 @@ struct simdv {
 //   then plain scalars for the last columns.
 //   avx512 (32 registers): 6 x 4 zmm = 6 x 64 floats (24 accumulators); 12 x 2; 12 x 1; 6 x 1 ymm
 //   avx2 (16 registers):   6 x 2 ymm = 6 x 16 floats (12 accumulators); 6 x 1
-//   generic:               4 x 8 scalars; 4 x 1
+//   generic:               4 x 8 scalars; 4 x 1 (an x86 build's fallback: 2 x 4; 2 x 1)
 #if TYPENET_CPU_ISA_LEVEL == 2
 template <class T>
 using simd = simdv<T, 64>;
@@ -93,7 +98,13 @@ template <class T>
 using simd = simd1<T>;
 template <class T>
 using simd_half = simd1<T>;
+#if TYPENET_CPU_X86
+// An x86 build's fallback for processors without AVX2 (before 2013): correct, smaller tiles, so
+// that the set every x86 build carries costs less compile time (docs/compile-time.md).
+inline constexpr index_t nv_full = 4, rows_full = 2, rows_narrow = 2;
+#else
 inline constexpr index_t nv_full = 8, rows_full = 4, rows_narrow = 4;
+#endif
 inline constexpr bool has_tier1 = false, has_tier3 = false;
 #endif
 
@@ -137,7 +148,7 @@ constexpr void column_tile(index_t F, index_t k, index_t& j0, index_t& cols) {
 
 // The tiers a row of F columns uses, as a bit mask (bit k: tier k). Kernels whose column count is
 // known at compile time instantiate only those tiers' micro-kernels (each a large function per
-// register epilogue: bn_cnn compiled in 19 s with every tier for every layer). Column ranges start
+// store type: bn_cnn compiled in 19 s with every tier for every layer). Column ranges start
 // at 0 or at a multiple of the widest tier, so they use no tier outside their row's mask.
 template <class T>
 constexpr unsigned tiers_of(index_t F) {
