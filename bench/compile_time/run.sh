@@ -11,6 +11,9 @@
 #   bench/compile_time/run.sh                     everything
 #   RUNS=1 COMPILERS="g++" bench/compile_time/run.sh
 #   ONLY="seed_models synthetic" bench/compile_time/run.sh   (substring filter on the file names)
+#   PRECOMPILED=1 bench/compile_time/run.sh       as a program linked with typenet::kernels compiles
+#                                                 (-DTYPENET_PRECOMPILED_KERNELS: the float
+#                                                 micro-kernels are not compiled, src/kernels.cpp)
 #
 # No Python; needs bash, coreutils, awk.
 set -euo pipefail
@@ -24,6 +27,8 @@ ARCH_FLAGS=${ARCH_FLAGS-}
 STD_FLAGS=${STD_FLAGS:-"-std=c++20"}
 ONLY=${ONLY:-}
 TARGET_S=${TARGET_S:-10}
+PRECOMPILED=${PRECOMPILED:-0}
+if [[ "$PRECOMPILED" == 1 ]]; then OPT_FLAGS="$OPT_FLAGS -DTYPENET_PRECOMPILED_KERNELS"; fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/typenet-compile-time.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -49,3 +49,10 @@ step("build consumer" ${CMAKE_COMMAND} --build ${WORK_DIR}/consumer-build)
 # (c) Run it.
 step("run consumer" ${WORK_DIR}/consumer-build/typenet_consumer ${WORK_DIR}/roundtrip.npz)
 message(STATUS "consumer: output:\n${step_output}")
+set(header_only_output "${step_output}")
+step("run consumer linked with typenet::kernels" ${WORK_DIR}/consumer-build/typenet_consumer_kernels
+     ${WORK_DIR}/roundtrip_kernels.npz)
+message(STATUS "consumer (typenet::kernels): output:\n${step_output}")
+if(NOT step_output STREQUAL header_only_output)
+    message(FATAL_ERROR "consumer: the program linked with typenet::kernels printed something else than the header-only one")
+endif()

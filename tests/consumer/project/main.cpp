@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "weights did not round-trip (element %ld)\n", long(i));
             return 1;
         }
-    std::printf("typenet consumer: ok (%ld parameters)\n", long(net::param_count));
+    // The first sample's outputs, exactly: the run script checks that a build linked with
+    // typenet::kernels prints the same.
+    std::printf("outputs:");
+    for (index_t j = 0; j < 10; ++j) std::printf(" %a", double(y[j]));
+    std::printf("\ntypenet consumer: ok (%ld parameters)\n", long(net::param_count));
     return 0;
 }

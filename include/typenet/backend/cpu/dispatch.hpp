@@ -22,7 +22,13 @@
 #include "kernels.hpp"
 #include "simd.hpp"
 
-// One copy of the kernels per instruction set at or above the baseline of this translation unit.
+// One copy of the kernels per instruction set at or above the baseline of this translation unit
+// (every x86 set in typenet::kernels, src/kernels.cpp, whatever flags it is built with).
+#if defined(TYPENET_BUILD_KERNELS)
+#define TYPENET_CPU_ALL_SETS 1
+#else
+#define TYPENET_CPU_ALL_SETS 0
+#endif
 #if TYPENET_CPU_X86
 #define TYPENET_CPU_ISA_NS isa_avx512
 #define TYPENET_CPU_ISA_LEVEL 2
@@ -30,14 +36,14 @@
 #undef TYPENET_CPU_ISA_NS
 #undef TYPENET_CPU_ISA_LEVEL
 #endif
-#if TYPENET_CPU_X86 && TYPENET_CPU_BASELINE_LEVEL <= 1
+#if TYPENET_CPU_X86 && (TYPENET_CPU_BASELINE_LEVEL <= 1 || TYPENET_CPU_ALL_SETS)
 #define TYPENET_CPU_ISA_NS isa_avx2
 #define TYPENET_CPU_ISA_LEVEL 1
 #include "isa/kernels.ipp"
 #undef TYPENET_CPU_ISA_NS
 #undef TYPENET_CPU_ISA_LEVEL
 #endif
-#if TYPENET_CPU_BASELINE_LEVEL == 0
+#if TYPENET_CPU_BASELINE_LEVEL == 0 || TYPENET_CPU_ALL_SETS
 #define TYPENET_CPU_ISA_NS isa_generic
 #define TYPENET_CPU_ISA_LEVEL 0
 #include "isa/kernels.ipp"

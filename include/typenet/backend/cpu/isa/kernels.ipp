@@ -93,6 +93,10 @@ struct kernels {
     }
 };
 
+#if TYPENET_CPU_X86 && (defined(TYPENET_PRECOMPILED_KERNELS) || defined(TYPENET_BUILD_KERNELS))
+#include "instances.ipp"  // the float micro-kernels, precompiled in typenet::kernels
+#endif
+
 }  // namespace typenet::cpu_detail::TYPENET_CPU_ISA_NS
 
 #if TYPENET_CPU_ISA_LEVEL >= 1
