@@ -55,15 +55,18 @@ inline std::string shape_text(const dims& d) {  // "(None, 26, 26, 32)"
 }
 
 // Unique Keras-style names in order: the first conv2d is "conv2d", then "conv2d_1", ...
-template <std::size_t R>
-std::vector<std::string> keras_names(const std::array<summary_row, R>& rows) {
+inline std::vector<std::string> keras_names(const summary_row* rows, std::size_t count) {
     std::vector<std::string> names;
-    for (std::size_t i = 0; i < R; ++i) {
+    for (std::size_t i = 0; i < count; ++i) {
         int before = 0;
         for (std::size_t j = 0; j < i; ++j) before += std::string_view(rows[j].name) == rows[i].name;
         names.push_back(before == 0 ? std::string(rows[i].name) : std::string(rows[i].name) + "_" + std::to_string(before));
     }
     return names;
+}
+template <std::size_t R>
+std::vector<std::string> keras_names(const std::array<summary_row, R>& rows) {
+    return keras_names(rows.data(), R);
 }
 
 inline std::string repeat(std::string_view s, std::size_t n) {
@@ -172,6 +175,43 @@ bool is_stdout(const Os& os) {
     if constexpr (std::is_base_of_v<std::ostream, Os>) return os.rdbuf() == std::cout.rdbuf();
     else return false;
 }
+
+// The summary's text for `count` rows (one function for every network: the template below only
+// hands it Net's constants).
+struct summary_totals {
+    index_t total, trainable, non_trainable;
+};
+inline std::string summary_text(const summary_row* rows, std::size_t count, summary_totals totals,
+                                std::string_view model_name, int bytes_per_param, summary_widths widths) {
+    const std::size_t w0 = widths.name, w1 = widths.shape, w2 = widths.params;
+    const auto names = keras_names(rows, count);
+    auto line = [&](const char* l, const char* fill, const char* mid, const char* r) {
+        return std::string(l) + repeat(fill, w0 + 2) + mid + repeat(fill, w1 + 2) + mid + repeat(fill, w2 + 2) + r + "\n";
+    };
+    std::string out = "Model: \"" + std::string(model_name) + "\"\n";
+    out += line("┏", "━", "┳", "┓");
+    out += "┃ " + pad_right("Layer (type)", w0) + " ┃ " + pad_right("Output Shape", w1) + " ┃ " + pad_left("Param #", w2) +
+           " ┃\n";
+    out += line("┡", "━", "╇", "┩");
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i > 0) out += line("├", "─", "┼", "┤");
+        const auto c0 = wrap(names[i] + " (" + rows[i].keras_class + ")", w0);
+        const auto c1 = wrap(shape_text(rows[i].output), w1);
+        const auto c2 = wrap(with_commas(rows[i].params), w2);
+        const std::size_t h = std::max({c0.size(), c1.size(), c2.size()});
+        for (std::size_t k = 0; k < h; ++k)
+            out += "│ " + pad_right(k < c0.size() ? c0[k] : "", w0) + " │ " + pad_right(k < c1.size() ? c1[k] : "", w1) +
+                   " │ " + pad_left(k < c2.size() ? c2[k] : "", w2) + " │\n";
+    }
+    out += line("└", "─", "┴", "┘");
+    auto total = [&](const char* what, index_t n) {
+        out += std::string(" ") + what + ": " + with_commas(n) + " (" + readable_bytes(double(n) * bytes_per_param) + ")\n";
+    };
+    total("Total params", totals.total);
+    total("Trainable params", totals.trainable);
+    total("Non-trainable params", totals.non_trainable);
+    return out;
+}
 }  // namespace detail
 
 // Print Net's summary in Keras 3's layout to any stream with operator<< for std::string. Long
@@ -182,37 +222,9 @@ void print_summary(Os& os, std::string_view model_name = "sequential", int bytes
     constexpr auto& rows = Net::summary_rows;
     const detail::summary_widths widths = detail::summary_column_widths(
         line_length > 0 ? line_length : detail::summary_line_length(detail::is_stdout(os)));
-    const std::size_t w0 = widths.name, w1 = widths.shape, w2 = widths.params;
-    const auto names = detail::keras_names(rows);
-    auto line = [&](const char* l, const char* fill, const char* mid, const char* r) {
-        return std::string(l) + detail::repeat(fill, w0 + 2) + mid + detail::repeat(fill, w1 + 2) + mid +
-               detail::repeat(fill, w2 + 2) + r + "\n";
-    };
-    std::string out = "Model: \"" + std::string(model_name) + "\"\n";
-    out += line("┏", "━", "┳", "┓");
-    out += "┃ " + detail::pad_right("Layer (type)", w0) + " ┃ " + detail::pad_right("Output Shape", w1) + " ┃ " +
-           detail::pad_left("Param #", w2) + " ┃\n";
-    out += line("┡", "━", "╇", "┩");
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (i > 0) out += line("├", "─", "┼", "┤");
-        const auto c0 = detail::wrap(names[i] + " (" + rows[i].keras_class + ")", w0);
-        const auto c1 = detail::wrap(detail::shape_text(rows[i].output), w1);
-        const auto c2 = detail::wrap(detail::with_commas(rows[i].params), w2);
-        const std::size_t h = std::max({c0.size(), c1.size(), c2.size()});
-        for (std::size_t k = 0; k < h; ++k)
-            out += "│ " + detail::pad_right(k < c0.size() ? c0[k] : "", w0) + " │ " +
-                   detail::pad_right(k < c1.size() ? c1[k] : "", w1) + " │ " +
-                   detail::pad_left(k < c2.size() ? c2[k] : "", w2) + " │\n";
-    }
-    out += line("└", "─", "┴", "┘");
-    auto total = [&](const char* what, index_t n) {
-        out += std::string(" ") + what + ": " + detail::with_commas(n) + " (" +
-               detail::readable_bytes(double(n) * bytes_per_param) + ")\n";
-    };
-    total("Total params", Net::param_count);
-    total("Trainable params", Net::trainable_count);
-    total("Non-trainable params", Net::non_trainable_count);
-    os << out;
+    os << detail::summary_text(rows.data(), rows.size(),
+                               {Net::param_count, Net::trainable_count, Net::non_trainable_count}, model_name,
+                               bytes_per_param, widths);
 }
 
 }  // namespace typenet

@@ -49,19 +49,25 @@ public:
     int size() const { return n_; }
 
     // Runs f(begin, end) over [0, count) split into size() contiguous slices (fewer when count is
-    // small); returns when every slice is done.
+    // small); returns when every slice is done. The template only erases f's type: the hand-out is
+    // one function for every job (it was instantiated per kernel lambda: 126 copies of ~700 bytes
+    // per instruction set in the resnet example).
     template <class F>
     void run(index_t count, F& f) {
+        run_erased(count, [](void* ctx, index_t b, index_t e) { (*static_cast<F*>(ctx))(b, e); }, &f);
+    }
+
+    void run_erased(index_t count, void (*fn)(void*, index_t, index_t), void* ctx) {
         const index_t parts = count < n_ ? count : n_;
         if (parts <= 1) {
-            if (count > 0) f(index_t(0), count);
+            if (count > 0) fn(ctx, index_t(0), count);
             return;
         }
         // The job is published by the generation's release store; every worker (taking a slice or
         // not) acknowledges it through pending_, so no worker can still be reading it when the next
         // job overwrites it.
-        fn_ = [](void* ctx, index_t b, index_t e) { (*static_cast<F*>(ctx))(b, e); };
-        ctx_ = &f;
+        fn_ = fn;
+        ctx_ = ctx;
         count_ = count;
         parts_ = parts;
         pending_.store(n_ - 1, std::memory_order_relaxed);
@@ -72,7 +78,7 @@ public:
             sleepers = sleeping_ > 0;
         }
         if (sleepers) wake_.notify_all();
-        f(index_t(0), slice_end(0));
+        fn(ctx, index_t(0), slice_end(0));
         for (int i = 0; i < spin_limit && pending_.load(std::memory_order_acquire) != 0; ++i) spin_pause();
         if (pending_.load(std::memory_order_acquire) != 0) {
             std::unique_lock<std::mutex> lock(m_);
