@@ -9,6 +9,8 @@
 
 #include <typenet/cuda.hpp>
 
+#include "seed_models.hpp"  // examples/: the seed models M1-M13
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -160,6 +162,41 @@ TEST_CASE("cuda: global pools match the CPU") {
 TEST_CASE("cuda: double precision (cublasDgemm and the double kernels) matches the CPU") {
     compare_cpu_cuda<dense_net, double>(18);
     compare_cpu_cuda<conv_net, double>(19);
+}
+
+// The seed models (../shared/SEED_MODELS.md) with the same weights on both policies; batch 257 is
+// not a power of two. Convolutions run through cuDNN (backend/cuda/cudnn.cuh): M9 has TensorFlow's
+// asymmetric "same" padding, which is made explicit; M10 and M6 have batch norm and residual adds.
+TEST_CASE("cuda: the seed models match the CPU at batches 1, 3, 64 and 257") {
+    const std::initializer_list<index_t> batches = {1, 3, 64, 257};
+    SUBCASE("M1") { compare_cpu_cuda<seed::m1>(21, batches); }
+    SUBCASE("M2") { compare_cpu_cuda<seed::m2>(22, batches); }
+    SUBCASE("M6") { compare_cpu_cuda<seed::m6>(26, batches); }
+    SUBCASE("M8") { compare_cpu_cuda<seed::m8>(28, batches); }
+    SUBCASE("M9") { compare_cpu_cuda<seed::m9>(29, batches); }
+    SUBCASE("M10") { compare_cpu_cuda<seed::m10>(30, batches); }
+    SUBCASE("M11") { compare_cpu_cuda<seed::m11>(31, {1, 3, 64}); }
+    SUBCASE("M12") { compare_cpu_cuda<seed::m12>(32, {1, 3, 64}); }
+    SUBCASE("M13") { compare_cpu_cuda<seed::m13>(33, {1, 3, 64}); }
+    SUBCASE("M5 (VGG16 base)") { compare_cpu_cuda<seed::m5>(25, {1, 3}); }  // 15 GFLOP an image on the CPU side
+}
+
+// cuDNN plans and their scratch are made by the first forward at a batch size; forwards after it
+// at that size allocate no device memory.
+TEST_CASE("cuda: a repeated forward allocates no device memory") {
+    using net = seed::m9;
+    tn::model<net, tn::cuda> m(1);
+    constexpr index_t n = 64;
+    tn::cuda::buffer<float> dx(n * net::input_shape_t::size), dy(n * net::output_shape_t::size);
+    const auto run = [&] {
+        m.forward(tn::tensor_view<const float, net::input_shape_t>(dx.data(), n),
+                  tn::tensor_view<float, net::output_shape_t>(dy.data(), n));
+        m.policy().synchronize();
+    };
+    run();
+    const long before = tn::cuda_detail::device_allocation_count().load();
+    for (int i = 0; i < 3; ++i) run();
+    CHECK(tn::cuda_detail::device_allocation_count().load() == before);
 }
 
 TEST_CASE("cuda: models can share one user-owned context") {

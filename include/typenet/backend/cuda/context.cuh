@@ -1,5 +1,5 @@
-// context: the explicit CUDA state a policy runs with -- one stream and one cuBLAS handle bound to
-// it, on one device. No global switch and no singleton: every model<Net, cuda> owns a context, or
+// context: the explicit CUDA state a policy runs with -- one stream, and one cuBLAS and one cuDNN
+// handle bound to it, on one device. No global switch and no singleton: every model<Net, cuda> owns a context, or
 // borrows one the user made (typenet::cuda{ctx}) so several models share a stream.
 //
 // The handle and stream are created on first use (constructing a context, or a policy holding
@@ -11,6 +11,7 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cudnn.h>
 
 #include "check.cuh"
 
@@ -25,13 +26,17 @@ public:
     cuda_context(const cuda_context&) = delete;
     cuda_context& operator=(const cuda_context&) = delete;
     cuda_context(cuda_context&& o) noexcept
-        : device_(o.device_), stream_(std::exchange(o.stream_, nullptr)), blas_(std::exchange(o.blas_, nullptr)) {}
+        : device_(o.device_),
+          stream_(std::exchange(o.stream_, nullptr)),
+          blas_(std::exchange(o.blas_, nullptr)),
+          dnn_(std::exchange(o.dnn_, nullptr)) {}
     cuda_context& operator=(cuda_context&& o) noexcept {
         if (this != &o) {
             release();
             device_ = o.device_;
             stream_ = std::exchange(o.stream_, nullptr);
             blas_ = std::exchange(o.blas_, nullptr);
+            dnn_ = std::exchange(o.dnn_, nullptr);
         }
         return *this;
     }
@@ -45,6 +50,11 @@ public:
     cublasHandle_t cublas() {
         ensure();
         return blas_;
+    }
+    // The cuDNN handle (already bound to stream()).
+    cudnnHandle_t cudnn() {
+        ensure();
+        return dnn_;
     }
     // The device this context runs on (-1: the current device when it was first used).
     int device() const { return device_; }
@@ -67,13 +77,17 @@ private:
         TYPENET_CUBLAS_CHECK(cublasSetStream(blas_, stream_));
         // Plain FP32/FP64 arithmetic (no TF32 tensor-core rounding), so results match the CPU policy.
         TYPENET_CUBLAS_CHECK(cublasSetMathMode(blas_, CUBLAS_DEFAULT_MATH));
+        TYPENET_CUDNN_CHECK(cudnnCreate(&dnn_));
+        TYPENET_CUDNN_CHECK(cudnnSetStream(dnn_, stream_));
     }
     // Destructors never abort: at program exit the runtime may already be unloading.
     void release() noexcept {
-        if (!blas_ && !stream_) return;
+        if (!blas_ && !stream_ && !dnn_) return;
+        if (dnn_) (void)cudnnDestroy(dnn_);
         if (blas_) (void)cublasDestroy(blas_);
         if (stream_) (void)cudaStreamDestroy(stream_);
         blas_ = nullptr;
+        dnn_ = nullptr;
         stream_ = nullptr;
         (void)cudaGetLastError();
     }
@@ -81,6 +95,7 @@ private:
     int device_ = -1;
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
+    cudnnHandle_t dnn_ = nullptr;
 };
 
 }  // namespace typenet

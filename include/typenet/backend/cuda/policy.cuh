@@ -8,8 +8,10 @@
 // forward always sees its result. Errors abort with a message (see check.cuh).
 #pragma once
 
+#include <atomic>
 #include <climits>
 #include <cstddef>
+#include <map>
 #include <type_traits>
 #include <utility>
 
@@ -27,6 +29,7 @@
 #include "../../layers/reshape.hpp"
 #include "check.cuh"
 #include "context.cuh"
+#include "cudnn.cuh"
 #include "kernels.cuh"
 
 namespace typenet {
@@ -62,6 +65,18 @@ inline void gemm(cublasHandle_t h, int m, int n, int k, const double* a, int lda
     const double one = 1.0, zero = 0.0;
     TYPENET_CUBLAS_CHECK(cublasDgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc));
 }
+
+// How many device allocations every cuda::buffer together has made (tests check that a forward
+// pass repeated at a batch size allocates nothing).
+inline std::atomic<long>& device_allocation_count() {
+    static std::atomic<long> count{0};
+    return count;
+}
+
+// One address per convolution layer type and input shape: the key of its cuDNN plans (layers of the
+// same type and shape share them, as they share every other property).
+template <class L, class In>
+inline constexpr char conv_plan_key = 0;
 
 // The elementwise functor of a dense/conv activation option; softmax is applied per row afterwards.
 template <class Act>
@@ -104,6 +119,7 @@ struct cuda {
             if (n > cap_) {
                 release();
                 TYPENET_CUDA_CHECK(cudaMalloc(&p_, bytes(n)));
+                cuda_detail::device_allocation_count().fetch_add(1, std::memory_order_relaxed);
                 TYPENET_CUDA_CHECK(cudaMemset(p_, 0, bytes(n)));
                 TYPENET_CUDA_CHECK(cudaDeviceSynchronize());
                 cap_ = n;
@@ -171,7 +187,10 @@ struct cuda {
                               cuda_detail::blas_int(n, "dense batch"), cuda_detail::blas_int(K, "dense inputs"), w,
                               int(U), x, int(K), y, int(U));
             epilogue<typename L::activation, L::has_bias, U>(y, b, n);
+        } else if constexpr (std::is_same_v<cat, conv2d_tag> && std::is_same_v<T, float>) {
+            conv2d_cudnn<L, In, Out>(params, x, y, n);
         } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
+            // double: the direct kernel (one thread per output element).
             constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
             constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
             constexpr cuda_detail::conv_geometry g{H,     W,     C,     OH,    OW,
@@ -243,6 +262,53 @@ struct cuda {
     }
 
 private:
+    // A float convolution through cuDNN (backend/cuda/cudnn.cuh): the plan for this layer and batch
+    // size is made on the first forward at that size and kept; the filter is rearranged to cuDNN's
+    // NHWC form on each call (the weights may have changed), an asymmetric "same" padding is made
+    // explicit, and bias + activation run as one expression kernel on the output.
+    template <class L, class In, class Out>
+    void conv2d_cudnn(const float* params, const float* x, float* y, index_t n) {
+        constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
+        constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters, KH = L::kh, KW = L::kw;
+        constexpr index_t PT = pad_before(H, KH, L::sh, L::pad), PB = pad_after(H, KH, L::sh, L::pad);
+        constexpr index_t PL = pad_before(W, KW, L::sw, L::pad), PR = pad_after(W, KW, L::sw, L::pad);
+        constexpr bool symmetric = PT == PB && PL == PR;
+        constexpr index_t HP = symmetric ? H : H + PT + PB, WP = symmetric ? W : W + PL + PR;
+        cudaStream_t st = stream();
+        cudnnHandle_t dnn = context().cudnn();
+
+        const auto key = std::make_pair(static_cast<const void*>(&cuda_detail::conv_plan_key<L, In>), n);
+        auto it = conv_plans_.find(key);
+        if (it == conv_plans_.end()) {
+            const cuda_detail::cudnn_conv_shape shape{n,      HP,     WP,   C,  F,  KH, KW, L::sh, L::sw,
+                                                      symmetric ? PT : 0, symmetric ? PL : 0, OH, OW};
+            it = conv_plans_.emplace(key, cuda_detail::conv_plan(dnn, shape)).first;
+        }
+        const cuda_detail::conv_plan& plan = it->second;
+
+        grow(conv_filter_, KH * KW * C * F);
+        cuda_detail::filter_to_fhwc_kernel<float><<<cuda_detail::blocks_for(KH * KW * C * F),
+                                                    cuda_detail::threads_per_block, 0, st>>>(params, conv_filter_.data(),
+                                                                                             KH, KW, C, F);
+        TYPENET_CUDA_CHECK_LAUNCH();
+        const float* input = x;
+        if constexpr (!symmetric) {
+            grow(conv_input_, n * HP * WP * C);
+            cuda_detail::pad_kernel<float><<<cuda_detail::blocks_for(n * HP * WP * C), cuda_detail::threads_per_block, 0,
+                                             st>>>(x, conv_input_.data(), n, H, W, C, PT, PL, HP, WP);
+            TYPENET_CUDA_CHECK_LAUNCH();
+            input = conv_input_.data();
+        }
+        grow(conv_workspace_, index_t(plan.workspace_bytes()));
+        plan.run(dnn, input, conv_filter_.data(), y, plan.workspace_bytes() > 0 ? conv_workspace_.data() : nullptr);
+        epilogue<typename L::activation, L::has_bias, F>(y, params + KH * KW * C * F, n * OH * OW);
+    }
+    // Grows a scratch buffer (never shrinks, so repeated forwards allocate nothing).
+    template <class T>
+    static void grow(buffer<T>& b, index_t n) {
+        if (n > b.size()) b.resize(n);
+    }
+
     // Bias + activation on a finished GEMM output y (rows, C): one fused elementwise kernel,
     // then softmax per row when the activation is softmax.
     template <class Act, bool HasBias, index_t C, class T>
@@ -258,6 +324,10 @@ private:
 
     cuda_context own_;
     cuda_context* shared_ = nullptr;
+    // cuDNN plans per (convolution layer and input shape, batch size), and their scratch.
+    std::map<std::pair<const void*, index_t>, cuda_detail::conv_plan> conv_plans_;
+    buffer<float> conv_filter_, conv_input_;
+    buffer<unsigned char> conv_workspace_;
 };
 
 }  // namespace typenet
