@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Everything that needs a GPU, in one unattended call on a GPU machine (issue #10): the CUDA
-# policy's tests, compute-sanitizer memcheck over all of them and racecheck over a small subset.
+# Everything that needs a GPU, in one unattended call of at most 6 minutes on a GPU machine (issue #10): the CUDA
+# policy's tests, compute-sanitizer memcheck over all of them and racecheck over a small subset,
+# then the GPU benchmark against PyTorch (bench/gpu/run.sh).
 # The test binary is built on the development machine by scripts/gpu_build.sh and carried
 # (build-gpu/tests/cuda/typenet_cuda_tests); it finds cuBLAS and cuDNN here through
 # LD_LIBRARY_PATH: the CUDA toolkit's lib64 and PyTorch's nvidia-* wheels (cuDNN is not part of
@@ -8,7 +9,8 @@
 #
 #   scripts/gpu_check.sh            whole check, well inside 6 minutes
 #
-# Not yet here: the GPU benchmark (bench/gpu, issue #10) -- see docs/performance.md.
+#   device run: command "scripts/gpu_check.sh", carry ["build-gpu/tests/cuda/typenet_cuda_tests",
+#   "build-gpu/bench/gpu/typenet_gpu_bench"], timeout_s 420
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${OUT:-$root/build-gpu}"
@@ -48,7 +50,7 @@ echo "== libraries the test binary loads"
 ldd "$bin" | grep -E "cudnn|cublas|cudart|not found" || true
 
 echo "== tests/cuda"
-timeout 240 "$bin" --duration=true 2>&1 | tee "$out/cuda_tests.log"
+timeout 100 "$bin" --duration=true 2>&1 | tee "$out/cuda_tests.log"
 rc=${PIPESTATUS[0]}
 echo "tests/cuda exit code: $rc"
 [[ $rc -eq 77 ]] && echo "tests/cuda SKIPPED: no GPU on this machine (this script is for a GPU machine)"
@@ -57,19 +59,25 @@ echo "tests/cuda exit code: $rc"
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
 if [[ -n "$sanitizer" ]]; then
     echo "== compute-sanitizer memcheck (all tests but the VGG16 base)"
-    timeout 240 "$sanitizer" --tool memcheck --error-exitcode 3 --print-limit 20 "$bin" \
+    timeout 60 "$sanitizer" --tool memcheck --error-exitcode 3 --print-limit 20 "$bin" \
         --test-case-exclude="*seed models*" 2>&1 | tail -40 | tee "$out/memcheck.log"
     rc=${PIPESTATUS[0]}
     echo "memcheck exit code: $rc"
     [[ $rc -eq 0 ]] || status=1
     echo "== compute-sanitizer racecheck (dense, conv and residual networks)"
-    timeout 120 "$sanitizer" --tool racecheck --error-exitcode 3 --print-limit 20 "$bin" \
+    timeout 40 "$sanitizer" --tool racecheck --error-exitcode 3 --print-limit 20 "$bin" \
         --test-case="*dense + relu*,*conv2d same*,*residual blocks*" 2>&1 | tail -20 | tee "$out/racecheck.log"
     rc=${PIPESTATUS[0]}
     echo "racecheck exit code: $rc"
     [[ $rc -eq 0 ]] || status=1
 else
     echo "compute-sanitizer: not found (SKIPPED)"
+fi
+echo "== bench/gpu"
+if [[ -x "$root/build-gpu/bench/gpu/typenet_gpu_bench" ]]; then
+    timeout 150 "$root/bench/gpu/run.sh" || status=1
+else
+    echo "bench/gpu: no binary (scripts/gpu_build.sh builds it) -- SKIPPED"
 fi
 echo "GPU_CHECK status=$status"
 exit $status

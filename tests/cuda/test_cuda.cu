@@ -199,6 +199,45 @@ TEST_CASE("cuda: a repeated forward allocates no device memory") {
     CHECK(tn::cuda_detail::device_allocation_count().load() == before);
 }
 
+// use_graphs(true): the first forward at a key runs eagerly, the second is captured, later ones
+// replay the graph. Replays give the eager pass's bits, and weights changed in place are used.
+TEST_CASE("cuda: CUDA graph replay equals the eager pass") {
+    using net = seed::m10;
+    using In = net::input_shape_t;
+    using Out = net::output_shape_t;
+    constexpr index_t n = 64;
+    tn::model<net, tn::cuda> eager(1), graphed(1);
+    randomize(eager, 41);
+    REQUIRE(graphed.set_weights(eager.get_weights()).ok());
+    graphed.policy().use_graphs(true);
+    CHECK(graphed.policy().graphs());
+
+    std::mt19937_64 rng(42);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    std::vector<float> x(std::size_t(n * In::size));
+    for (auto& v : x) v = u(rng);
+    tn::cuda::buffer<float> dx(n * In::size), dy(n * Out::size), dz(n * Out::size);
+    dx.upload(x.data(), n * In::size);
+    const auto outputs = [&](tn::model<net, tn::cuda>& m, tn::cuda::buffer<float>& out) {
+        m.forward(tn::tensor_view<const float, In>(dx.data(), n), tn::tensor_view<float, Out>(out.data(), n));
+        m.policy().synchronize();
+        std::vector<float> got(std::size_t(n * Out::size));
+        out.download(got.data(), n * Out::size);
+        return got;
+    };
+    const auto want = outputs(eager, dz);
+    for (int pass = 0; pass < 4; ++pass) {  // eager, capture + replay, replay, replay
+        CAPTURE(pass);
+        CHECK(outputs(graphed, dy) == want);
+    }
+    // New weights in the same memory: the replayed graph must use them.
+    randomize(eager, 43);
+    REQUIRE(graphed.set_weights(eager.get_weights()).ok());
+    const auto want2 = outputs(eager, dz);
+    CHECK(want2 != want);
+    CHECK(outputs(graphed, dy) == want2);
+}
+
 TEST_CASE("cuda: models can share one user-owned context") {
     tn::cuda_context ctx;
     tn::model<dense_net, tn::cuda> a(tn::cuda{ctx}, 1), b(tn::cuda{ctx}, 2);

@@ -387,8 +387,18 @@ private:
     void run(const T* x, T* y, index_t n) {
         if (n <= 0) return;
         reserve(n);
-        if constexpr (Net::valid)
-            detail::run_chain<T, typename Net::chain>(policy_, params_.data(), Net::plan.param_offset, x, y, n, arena_.data());
+        if constexpr (Net::valid) {
+            const auto pass = [&] {
+                detail::run_chain<T, typename Net::chain>(policy_, params_.data(), Net::plan.param_offset, x, y, n,
+                                                          arena_.data());
+            };
+            // A policy that can replay a whole forward pass (cuda's CUDA graphs) is given it with
+            // every address the pass uses: the same addresses and batch size replay the same pass.
+            if constexpr (requires { policy_.run_forward(pass, x, y, n, params_.data(), arena_.data()); })
+                policy_.run_forward(pass, x, y, n, params_.data(), arena_.data());
+            else
+                pass();
+        }
     }
     // Host tensors in and out: device policies stage them through a buffer of their own.
     void run_host(const T* x, T* y, index_t n) {

@@ -7,6 +7,7 @@
 // Non-copyable; movable (a moved-from context is empty and creates fresh handles if used again).
 #pragma once
 
+#include <cstddef>
 #include <utility>
 
 #include <cublas_v2.h>
@@ -29,7 +30,8 @@ public:
         : device_(o.device_),
           stream_(std::exchange(o.stream_, nullptr)),
           blas_(std::exchange(o.blas_, nullptr)),
-          dnn_(std::exchange(o.dnn_, nullptr)) {}
+          dnn_(std::exchange(o.dnn_, nullptr)),
+          blas_workspace_(std::exchange(o.blas_workspace_, nullptr)) {}
     cuda_context& operator=(cuda_context&& o) noexcept {
         if (this != &o) {
             release();
@@ -37,6 +39,7 @@ public:
             stream_ = std::exchange(o.stream_, nullptr);
             blas_ = std::exchange(o.blas_, nullptr);
             dnn_ = std::exchange(o.dnn_, nullptr);
+            blas_workspace_ = std::exchange(o.blas_workspace_, nullptr);
         }
         return *this;
     }
@@ -77,6 +80,10 @@ private:
         TYPENET_CUBLAS_CHECK(cublasSetStream(blas_, stream_));
         // Plain FP32/FP64 arithmetic (no TF32 tensor-core rounding), so results match the CPU policy.
         TYPENET_CUBLAS_CHECK(cublasSetMathMode(blas_, CUBLAS_DEFAULT_MATH));
+        // cuBLAS' workspace, allocated once here, so a GEMM never allocates (CUDA graph capture
+        // forbids it; 32 MiB is NVIDIA's recommendation for Hopper).
+        TYPENET_CUDA_CHECK(cudaMalloc(&blas_workspace_, blas_workspace_bytes));
+        TYPENET_CUBLAS_CHECK(cublasSetWorkspace(blas_, blas_workspace_, blas_workspace_bytes));
         TYPENET_CUDNN_CHECK(cudnnCreate(&dnn_));
         TYPENET_CUDNN_CHECK(cudnnSetStream(dnn_, stream_));
     }
@@ -85,6 +92,8 @@ private:
         if (!blas_ && !stream_ && !dnn_) return;
         if (dnn_) (void)cudnnDestroy(dnn_);
         if (blas_) (void)cublasDestroy(blas_);
+        if (blas_workspace_) (void)cudaFree(blas_workspace_);
+        blas_workspace_ = nullptr;
         if (stream_) (void)cudaStreamDestroy(stream_);
         blas_ = nullptr;
         dnn_ = nullptr;
@@ -96,6 +105,8 @@ private:
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
     cudnnHandle_t dnn_ = nullptr;
+    static constexpr std::size_t blas_workspace_bytes = std::size_t(32) << 20;
+    void* blas_workspace_ = nullptr;
 };
 
 }  // namespace typenet

@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstddef>
 #include <map>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -72,6 +73,34 @@ inline std::atomic<long>& device_allocation_count() {
     static std::atomic<long> count{0};
     return count;
 }
+
+// An instantiated CUDA graph (owning).
+class graph_exec {
+public:
+    graph_exec() = default;
+    explicit graph_exec(cudaGraph_t g) {
+        const cudaError_t e = cudaGraphInstantiate(&exec_, g, 0);
+        (void)cudaGraphDestroy(g);
+        TYPENET_CUDA_CHECK(e);
+    }
+    ~graph_exec() {
+        if (exec_) (void)cudaGraphExecDestroy(exec_);
+    }
+    graph_exec(const graph_exec&) = delete;
+    graph_exec& operator=(const graph_exec&) = delete;
+    graph_exec(graph_exec&& o) noexcept : exec_(std::exchange(o.exec_, nullptr)) {}
+    graph_exec& operator=(graph_exec&& o) noexcept {
+        if (this != &o) {
+            if (exec_) (void)cudaGraphExecDestroy(exec_);
+            exec_ = std::exchange(o.exec_, nullptr);
+        }
+        return *this;
+    }
+    cudaGraphExec_t get() const { return exec_; }
+
+private:
+    cudaGraphExec_t exec_ = nullptr;
+};
 
 // One address per convolution layer type and input shape: the key of its cuDNN plans (layers of the
 // same type and shape share them, as they share every other property).
@@ -236,6 +265,48 @@ struct cuda {
         }
     }
 
+    // ---- whole-network CUDA graphs (opt-in: use_graphs(true)) ----------------------------------------
+    // The model hands every forward pass here with the addresses it uses (input, output, weights,
+    // activation arena) and its batch size. The first pass at a key runs eagerly (it makes the
+    // cuDNN plans and grows the scratch), the second is captured into a CUDA graph, and every later
+    // one replays it: one launch instead of a few per layer. New weights written in place
+    // (set_weights) need no new capture, since the graph reads the same memory; other buffers or
+    // another batch size make another key. With TYPENET_CUDA_SYNC_CHECKS (a synchronize after each
+    // launch, which capture forbids) passes always run eagerly.
+    void use_graphs(bool on) {
+        graphs_on_ = on;
+        if (!on) graphs_.clear();
+    }
+    bool graphs() const { return graphs_on_; }
+    template <class F, class T>
+    void run_forward(F&& pass, const T* x, const T* y, index_t n, const T* params, const T* arena) {
+#if defined(TYPENET_CUDA_SYNC_CHECKS)
+        constexpr bool can_capture = false;
+#else
+        constexpr bool can_capture = true;
+#endif
+        if (!graphs_on_ || !can_capture) {
+            pass();
+            return;
+        }
+        const graph_key key{x, y, params, arena, n};
+        auto it = graphs_.find(key);
+        if (it == graphs_.end()) {
+            pass();
+            graphs_.emplace(key, cuda_detail::graph_exec{});
+            return;
+        }
+        if (!it->second.get()) {
+            cudaStream_t st = stream();
+            TYPENET_CUDA_CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+            pass();
+            cudaGraph_t g = nullptr;
+            TYPENET_CUDA_CHECK(cudaStreamEndCapture(st, &g));
+            it->second = cuda_detail::graph_exec(g);
+        }
+        TYPENET_CUDA_CHECK(cudaGraphLaunch(it->second.get(), stream()));
+    }
+
     // Device-to-device copy of count elements on the policy's stream (y and x must not overlap
     // unless they are equal).
     template <class T>
@@ -328,6 +399,10 @@ private:
     std::map<std::pair<const void*, index_t>, cuda_detail::conv_plan> conv_plans_;
     buffer<float> conv_filter_, conv_input_;
     buffer<unsigned char> conv_workspace_;
+    // CUDA graphs per (input, output, weights, arena, batch size).
+    using graph_key = std::tuple<const void*, const void*, const void*, const void*, index_t>;
+    bool graphs_on_ = false;
+    std::map<graph_key, cuda_detail::graph_exec> graphs_;
 };
 
 }  // namespace typenet
