@@ -2,9 +2,8 @@
 """Joins typenet_gpu_bench's and torch_bench.py's TSV lines into one table and the GPU_SUMMARY line.
 
     report.py TYPENET.tsv TORCH.tsv
-Rows: model, batch. Columns: typenet eager and graph (best us), PyTorch's best fp32 mode and its
-time, the speed-up (PyTorch best / typenet best), PyTorch's best TF32 mode. typenet has no
-tensor-core mode yet, so min_speedup_vs_torch_tf32 compares its fp32 best with PyTorch's TF32 best.
+Rows: model, batch. For each precision (fp32, tf32): typenet's best mode (eager or graph) and time,
+PyTorch's best mode of that precision and time, and the speed-up (PyTorch best / typenet best).
 """
 import sys
 
@@ -20,33 +19,39 @@ def read(path):
     return rows
 
 
+def best_of(modes, prefix):
+    group = {m: v for m, v in modes.items() if m.startswith(prefix)}
+    if not group:
+        return None, None
+    mode = min(group, key=group.get)
+    return mode, group[mode]
+
+
 def main(typenet_tsv, torch_tsv):
     tn, pt = read(typenet_tsv), read(torch_tsv)
-    print("| model | batch | typenet eager us | typenet graph us | PyTorch best fp32 (mode) us | speed-up fp32 "
-          "| PyTorch best TF32 (mode) us | typenet fp32 vs PyTorch TF32 |")
+    print("| model | batch | typenet fp32 us (mode) | PyTorch fp32 us (mode) | speed-up fp32 "
+          "| typenet TF32 us (mode) | PyTorch TF32 us (mode) | speed-up TF32 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    fp32, tf32 = [], []
+    ratios = {"fp32": [], "tf32": []}
     m2_batch1 = None
-    for key in sorted(tn, key=lambda k: (k[0], k[1])):
-        t = tn[key]
-        best = min(t.values())
-        if key == ("M2", 1):
-            m2_batch1 = best
-        p = pt.get(key, {})
-        p32 = {m: v for m, v in p.items() if m.startswith("fp32")}
-        ptf = {m: v for m, v in p.items() if m.startswith("tf32")}
-        cells = [key[0], str(key[1]), f"{t.get('eager', float('nan')):.1f}", f"{t.get('graph', float('nan')):.1f}"]
-        for group, acc in ((p32, fp32), (ptf, tf32)):
-            if group:
-                mode = min(group, key=group.get)
-                ratio = group[mode] / best
-                acc.append(ratio)
-                cells += [f"{group[mode]:.1f} ({mode})", f"{ratio:.2f}x"]
+    for key in sorted(tn):
+        cells = [key[0], str(key[1])]
+        for prec in ("fp32", "tf32"):
+            tmode, tbest = best_of(tn[key], prec)
+            pmode, pbest = best_of(pt.get(key, {}), prec)
+            if prec == "fp32" and key == ("M2", 1):
+                m2_batch1 = tbest
+            cells.append(f"{tbest:.1f} ({tmode})" if tbest else "-")
+            cells.append(f"{pbest:.1f} ({pmode})" if pbest else "-")
+            if tbest and pbest:
+                ratios[prec].append(pbest / tbest)
+                cells.append(f"{pbest / tbest:.2f}x")
             else:
-                cells += ["-", "-"]
+                cells.append("-")
         print("| " + " | ".join(cells) + " |")
     fmt = lambda xs: f"{min(xs):.3f}" if xs else "nan"
-    print(f"GPU_SUMMARY min_speedup_vs_torch_fp32={fmt(fp32)} min_speedup_vs_torch_tf32={fmt(tf32)} "
+    print(f"GPU_SUMMARY min_speedup_vs_torch_fp32={fmt(ratios['fp32'])} "
+          f"min_speedup_vs_torch_tf32={fmt(ratios['tf32'])} "
           f"m2_batch1_us={m2_batch1 if m2_batch1 is not None else 'nan'}")
 
 

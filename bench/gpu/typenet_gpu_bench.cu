@@ -6,8 +6,8 @@
 //
 // Timing: CUDA events around each forward pass on the model's stream, 3 warm-up passes, then 20
 // timed ones (5 with --quick); best and median. Modes: eager (every layer launched by the host)
-// and graph (use_graphs(true): the whole pass replayed as one CUDA graph). fp32 only: the
-// tensor-core mode of issue #10 does not exist yet. Without a GPU it prints SKIPPED and exits 77.
+// and graph (use_graphs(true): the whole pass replayed as one CUDA graph), each in fp32 (tn::cuda)
+// and with TF32 tensor cores (tn::cuda_tf32). Without a GPU it prints SKIPPED and exits 77.
 #include <typenet/cuda.hpp>
 
 #include <algorithm>
@@ -26,12 +26,12 @@ namespace {
 
 int repeats = 20;
 
-template <class Net>
-void bench(const char* name, std::initializer_list<index_t> batches) {
+template <class Net, class Policy>
+void bench_policy(const char* name, const char* precision, std::initializer_list<index_t> batches) {
     using In = typename Net::input_shape_t;
     using Out = typename Net::output_shape_t;
     for (const bool graph : {false, true}) {
-        tn::model<Net, tn::cuda> m(1);
+        tn::model<Net, Policy> m(1);
         m.policy().use_graphs(graph);
         for (const index_t n : batches) {
             tn::cuda::buffer<float> x(n * In::size), y(n * Out::size);
@@ -62,11 +62,17 @@ void bench(const char* name, std::initializer_list<index_t> batches) {
             TYPENET_CUDA_CHECK(cudaEventDestroy(b));
             std::sort(us.begin(), us.end());
             const double best = us.front(), median = us[us.size() / 2];
-            std::printf("typenet\t%s\t%ld\t%s\t%.1f\t%.1f\t%.0f\n", name, long(n), graph ? "graph" : "eager", best, median,
-                        double(n) / (best * 1e-6));
+            std::printf("typenet\t%s\t%ld\t%s_%s\t%.1f\t%.1f\t%.0f\n", name, long(n), precision, graph ? "graph" : "eager",
+                        best, median, double(n) / (best * 1e-6));
             std::fflush(stdout);
         }
     }
+}
+
+template <class Net>
+void bench(const char* name, std::initializer_list<index_t> batches) {
+    bench_policy<Net, tn::cuda>(name, "fp32", batches);
+    bench_policy<Net, tn::cuda_tf32>(name, "tf32", batches);
 }
 
 }  // namespace

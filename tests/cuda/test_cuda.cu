@@ -26,11 +26,11 @@ namespace {
 
 // |gpu - cpu| <= 1e-4 * max(1, |cpu|) for every element (relative, with an absolute floor near 0).
 template <class T>
-void require_close(const T* gpu, const T* cpu, index_t count, const std::string& what) {
+void require_close(const T* gpu, const T* cpu, index_t count, const std::string& what, double rel = 1e-4) {
     index_t bad = 0;
     for (index_t i = 0; i < count; ++i) {
         const double a = double(cpu[i]), b = double(gpu[i]);
-        const double tol = 1e-4 * std::max(1.0, std::abs(a));
+        const double tol = rel * std::max(1.0, std::abs(a));
         if (!(std::abs(a - b) <= tol)) {  // also catches NaN
             if (bad < 8) MESSAGE(what << ": element " << i << ": cpu " << a << " cuda " << b);
             ++bad;
@@ -65,13 +65,13 @@ void randomize(Model& m, std::uint64_t seed) {
 
 // Runs Net on both policies for each batch size (one pair of models, so the device arena grows
 // and is reused) and compares the outputs.
-template <class Net, class T = float>
-void compare_cpu_cuda(std::uint64_t seed, std::initializer_list<index_t> batches = {1, 3, 17}) {
+template <class Net, class T = float, class Policy = tn::cuda>
+void compare_cpu_cuda(std::uint64_t seed, std::initializer_list<index_t> batches = {1, 3, 17}, double rel = 1e-4) {
     using In = typename Net::input_shape_t;
     using Out = typename Net::output_shape_t;
     tn::model<Net, tn::cpu, T> host;
     randomize(host, seed);
-    tn::model<Net, tn::cuda, T> dev;
+    tn::model<Net, Policy, T> dev;
     REQUIRE(dev.set_weights(host.get_weights()).ok());
 
     // The weights made the round trip through device memory unchanged.
@@ -94,7 +94,7 @@ void compare_cpu_cuda(std::uint64_t seed, std::initializer_list<index_t> batches
         dev.policy().synchronize();
         std::vector<T> got(std::size_t(n * Out::size));
         dy.download(got.data(), n * Out::size);
-        require_close(got.data(), y.data(), n * Out::size, "batch of " + std::to_string(n));
+        require_close(got.data(), y.data(), n * Out::size, "batch of " + std::to_string(n), rel);
     }
 }
 
@@ -179,6 +179,15 @@ TEST_CASE("cuda: the seed models match the CPU at batches 1, 3, 64 and 257") {
     SUBCASE("M12") { compare_cpu_cuda<seed::m12>(32, {1, 3, 64}); }
     SUBCASE("M13") { compare_cpu_cuda<seed::m13>(33, {1, 3, 64}); }
     SUBCASE("M5 (VGG16 base)") { compare_cpu_cuda<seed::m5>(25, {1, 3}); }  // 15 GFLOP an image on the CPU side
+}
+
+// The tensor-core mode (TF32 products in convolutions and GEMMs): within 1e-2 relative of the CPU.
+TEST_CASE("cuda_tf32: the seed models match the CPU within 1e-2") {
+    CHECK(tn::cuda_tf32{}.arithmetic() == tn::cuda::math::tf32);
+    CHECK(tn::cuda{}.arithmetic() == tn::cuda::math::fp32);
+    SUBCASE("M2") { compare_cpu_cuda<seed::m2, float, tn::cuda_tf32>(52, {1, 64}, 1e-2); }
+    SUBCASE("M6") { compare_cpu_cuda<seed::m6, float, tn::cuda_tf32>(56, {1, 64}, 1e-2); }
+    SUBCASE("M10") { compare_cpu_cuda<seed::m10, float, tn::cuda_tf32>(60, {1, 64}, 1e-2); }
 }
 
 // cuDNN plans and their scratch are made by the first forward at a batch size; forwards after it

@@ -2,7 +2,8 @@
 // descriptors and one plan per convolution shape and batch size: NHWC tensors (Keras' own layout,
 // so activations need no transpose), the filter in cuDNN's NHWC form (F, KH, KW, C), the algorithm
 // cuDNN's heuristics rank first among those that compute in plain fp32 FMA (CUDNN_FMA_MATH: no TF32
-// rounding, so results stay within 1e-4 of the CPU) and the workspace it needs.
+// rounding, so results stay within 1e-4 of the CPU; CUDNN_TENSOR_OP_MATH in the tensor-core mode,
+// typenet::cuda_tf32) and the workspace it needs.
 //
 // TensorFlow's "same" padding puts the odd pixel bottom/right; cuDNN pads symmetrically. A
 // symmetric pad is given to cuDNN; an asymmetric one is made explicit by copying the input into a
@@ -65,6 +66,7 @@ inline int cudnn_int(index_t v, const char* what) {
 // symmetric padding cuDNN adds itself.
 struct cudnn_conv_shape {
     index_t n, H, W, C, F, KH, KW, SH, SW, ph, pw, OH, OW;
+    bool tf32 = false;  // tensor cores with TF32 rounding (typenet::cuda_tf32), else plain fp32 FMA
 };
 
 // One convolution, one batch size: descriptors, algorithm, workspace size.
@@ -78,7 +80,7 @@ public:
                                                        cudnn_int(s.F, "conv filters"), int(s.C), int(s.KH), int(s.KW)));
         TYPENET_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c_.get(), int(s.ph), int(s.pw), int(s.SH), int(s.SW), 1, 1,
                                                             CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-        TYPENET_CUDNN_CHECK(cudnnSetConvolutionMathType(c_.get(), CUDNN_FMA_MATH));
+        TYPENET_CUDNN_CHECK(cudnnSetConvolutionMathType(c_.get(), s.tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
         int on = 0, oc = 0, oh = 0, ow = 0;
         TYPENET_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(c_.get(), x_.get(), w_.get(), &on, &oc, &oh, &ow));
         if (on != int(s.n) || oc != int(s.F) || oh != int(s.OH) || ow != int(s.OW))

@@ -72,6 +72,25 @@ struct batch_norm_node : expr_node {
     }
 };
 
+// Batch normalisation applied to an expression (a fused epilogue's stage): batch_norm_node's
+// arithmetic -- the same fold, one multiply_add -- on e[i] instead of x[i], so fused and separate
+// give the same bits. C: the channels (the innermost extent).
+template <class T, index_t C, class E>
+struct batch_norm_of : expr_node {
+    using value_type = T;
+    using shape_type = typename E::shape_type;
+    E e;
+    const T* gamma;  // params: gamma, beta, moving_mean, moving_variance, C each
+    T eps;
+    TYPENET_HD index_t size() const { return e.size(); }
+    TYPENET_HD T operator[](index_t i) const {
+        const index_t c = i % C;
+        T scale, shift;
+        fn::batch_norm_fold{}(gamma[c], gamma[C + c], gamma[2 * C + c], gamma[3 * C + c], eps, scale, shift);
+        return fn::multiply_add{}(e[i], scale, shift);
+    }
+};
+
 // ---- conv2d (direct) -------------------------------------------------------------------------------
 // y (n, OH, OW, F) from x (n, H, W, C) and w (KH, KW, C, F) (HWIO, Keras); window origin
 // (oy * SH - PT, ox * SW - PL), taps outside the input are padding (zero) and skipped.

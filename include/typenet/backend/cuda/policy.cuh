@@ -19,6 +19,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "../../core/epilogue.hpp"
 #include "../../core/expr.hpp"
 #include "../../core/shape.hpp"
 #include "../../layers/activation.hpp"
@@ -55,14 +56,16 @@ inline int blas_int(index_t v, const char* what) {
     return int(v);
 }
 
-// Column-major C (m, n) = A (m, k) . B (k, n), alpha 1, beta 0.
+// Column-major C (m, n) = A (m, k) . B (k, n), alpha 1, beta 0. tf32: on tensor cores with TF32
+// rounding (the handle may be shared with a plain-fp32 model, so the mode is set per call).
 inline void gemm(cublasHandle_t h, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
-                 int ldc) {
+                 int ldc, bool tf32 = false) {
     const float one = 1.0f, zero = 0.0f;
+    TYPENET_CUBLAS_CHECK(cublasSetMathMode(h, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     TYPENET_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc));
 }
 inline void gemm(cublasHandle_t h, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
-                 int ldc) {
+                 int ldc, bool /*tf32: float only*/ = false) {
     const double one = 1.0, zero = 0.0;
     TYPENET_CUBLAS_CHECK(cublasDgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc));
 }
@@ -191,6 +194,12 @@ struct cuda {
 
     cuda() = default;
     explicit cuda(cuda_context& shared) : shared_(&shared) {}
+    // The arithmetic of float convolutions and GEMMs: plain fp32 (default; within 1e-4 of the CPU)
+    // or tensor cores with TF32 rounding of the operands (typenet::cuda_tf32).
+    enum class math { fp32, tf32 };
+    explicit cuda(math m) : math_(m) {}
+    cuda(cuda_context& shared, math m) : shared_(&shared), math_(m) {}
+    math arithmetic() const { return math_; }
     cuda(cuda&&) noexcept = default;
     cuda& operator=(cuda&&) noexcept = default;
 
@@ -214,8 +223,8 @@ struct cuda {
             const T* b = params + K * U;
             cuda_detail::gemm(context().cublas(), cuda_detail::blas_int(U, "dense units"),
                               cuda_detail::blas_int(n, "dense batch"), cuda_detail::blas_int(K, "dense inputs"), w,
-                              int(U), x, int(K), y, int(U));
-            epilogue<typename L::activation, L::has_bias, U>(y, b, n);
+                              int(U), x, int(K), y, int(U), math_ == math::tf32);
+            bias_and_activation<typename L::activation, L::has_bias, U>(y, b, n);
         } else if constexpr (std::is_same_v<cat, conv2d_tag> && std::is_same_v<T, float>) {
             conv2d_cudnn<L, In, Out>(params, x, y, n);
         } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
@@ -263,6 +272,31 @@ struct cuda {
             // Instantiating the diagnostic fires its static_assert, which names the category.
             [[maybe_unused]] constexpr bool reported = cuda_detail::no_cuda_kernel_for_layer_category<cat>::value;
         }
+    }
+
+    // A producer (dense, conv2d) with the elementwise layers the composition fused into it
+    // (model/chain.hpp) and a residual add: the GEMM or convolution, then ONE expression kernel for
+    // bias, the producer's activation and every stage (instead of one pass per layer).
+    template <class L, class In, class Out, class T, class... S>
+        requires(L::at_inference == inference_form::producer && sizeof...(S) > 0)
+    void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/, const epilogue<T, S...>& e) {
+        using Act = typename L::activation;
+        if (n <= 0) return;
+        if (context().device() >= 0) context().activate();
+        constexpr index_t C = Out::value.back();
+        const index_t count = n * Out::size;
+        const leaf<const T, Out> acc{{}, y, n};
+        if constexpr (std::is_same_v<Act, softmax>) {  // a row-wise activation first, then the stages
+            forward<L, In, Out>(params, x, y, n, static_cast<T*>(nullptr));
+            assign(y, count, stages<0>(acc, e));
+            return;
+        }
+        const T* bias = produce_raw<L, In, Out>(params, x, y, n);
+        const auto act = cuda_detail::activation_functor<Act>();
+        if constexpr (L::has_bias)
+            assign(y, count, stages<0>(ops::apply(act, acc + channel_node<T, C>{{}, bias}), e));
+        else
+            assign(y, count, stages<0>(ops::apply(act, acc), e));
     }
 
     // ---- whole-network CUDA graphs (opt-in: use_graphs(true)) ----------------------------------------
@@ -339,6 +373,13 @@ private:
     // explicit, and bias + activation run as one expression kernel on the output.
     template <class L, class In, class Out>
     void conv2d_cudnn(const float* params, const float* x, float* y, index_t n) {
+        constexpr index_t C = In::extents[2], F = L::filters;
+        conv2d_cudnn_raw<L, In, Out>(params, x, y, n);
+        bias_and_activation<typename L::activation, L::has_bias, F>(y, params + L::kh * L::kw * C * F,
+                                                                     n * Out::extents[0] * Out::extents[1]);
+    }
+    template <class L, class In, class Out>
+    void conv2d_cudnn_raw(const float* params, const float* x, float* y, index_t n) {
         constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
         constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters, KH = L::kh, KW = L::kw;
         constexpr index_t PT = pad_before(H, KH, L::sh, L::pad), PB = pad_after(H, KH, L::sh, L::pad);
@@ -351,8 +392,8 @@ private:
         const auto key = std::make_pair(static_cast<const void*>(&cuda_detail::conv_plan_key<L, In>), n);
         auto it = conv_plans_.find(key);
         if (it == conv_plans_.end()) {
-            const cuda_detail::cudnn_conv_shape shape{n,      HP,     WP,   C,  F,  KH, KW, L::sh, L::sw,
-                                                      symmetric ? PT : 0, symmetric ? PL : 0, OH, OW};
+            const cuda_detail::cudnn_conv_shape shape{n,  HP, WP, C,  F,  KH, KW, L::sh, L::sw, symmetric ? PT : 0,
+                                                      symmetric ? PL : 0, OH, OW, math_ == math::tf32};
             it = conv_plans_.emplace(key, cuda_detail::conv_plan(dnn, shape)).first;
         }
         const cuda_detail::conv_plan& plan = it->second;
@@ -372,8 +413,53 @@ private:
         }
         grow(conv_workspace_, index_t(plan.workspace_bytes()));
         plan.run(dnn, input, conv_filter_.data(), y, plan.workspace_bytes() > 0 ? conv_workspace_.data() : nullptr);
-        epilogue<typename L::activation, L::has_bias, F>(y, params + KH * KW * C * F, n * OH * OW);
     }
+    // The GEMM or convolution of a producer without bias or activation; returns its bias.
+    template <class L, class In, class Out, class T>
+    const T* produce_raw(const T* params, const T* x, T* y, index_t n) {
+        cudaStream_t st = stream();
+        if constexpr (std::is_same_v<typename L::category, dense_tag>) {
+            constexpr index_t K = In::size, U = L::units;
+            cuda_detail::gemm(context().cublas(), cuda_detail::blas_int(U, "dense units"),
+                              cuda_detail::blas_int(n, "dense batch"), cuda_detail::blas_int(K, "dense inputs"), params,
+                              int(U), x, int(K), y, int(U), math_ == math::tf32);
+            return params + K * U;
+        } else {
+            constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
+            constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
+            if constexpr (std::is_same_v<T, float>) {
+                conv2d_cudnn_raw<L, In, Out>(params, x, y, n);
+            } else {
+                constexpr cuda_detail::conv_geometry g{H,     W,     C,     OH,    OW,
+                                                       F,     L::kh, L::kw, L::sh, L::sw,
+                                                       pad_before(H, L::kh, L::sh, L::pad),
+                                                       pad_before(W, L::kw, L::sw, L::pad)};
+                cuda_detail::conv2d_kernel<T, false, fn::identity>
+                    <<<cuda_detail::blocks_for(n * OH * OW * F), cuda_detail::threads_per_block, 0, st>>>(
+                        x, params, nullptr, y, n, g, fn::identity{});
+                TYPENET_CUDA_CHECK_LAUNCH();
+            }
+            return params + L::kh * L::kw * C * F;
+        }
+    }
+    // A fused epilogue's stages from the I-th on, wrapped around expression `inner`.
+    template <std::size_t I, class E, class T, class... S>
+    static auto stages(const E& inner, const epilogue<T, S...>& e) {
+        if constexpr (I == sizeof...(S)) {
+            return inner;
+        } else {
+            using St = std::tuple_element_t<I, std::tuple<S...>>;
+            if constexpr (std::is_same_v<St, add_stage>) {
+                return stages<I + 1>(inner + leaf<const T, typename E::shape_type>{{}, e.arg[I], inner.size() / E::shape_type::size}, e);
+            } else if constexpr (std::is_same_v<typename St::layer::category, batch_norm_tag>) {
+                constexpr index_t C = St::input::value.back();
+                return stages<I + 1>(cuda_detail::batch_norm_of<T, C, E>{{}, inner, e.arg[I], T(St::layer::eps)}, e);
+            } else {
+                return stages<I + 1>(ops::apply(St::layer::functor(), inner), e);
+            }
+        }
+    }
+
     // Grows a scratch buffer (never shrinks, so repeated forwards allocate nothing).
     template <class T>
     static void grow(buffer<T>& b, index_t n) {
@@ -383,7 +469,7 @@ private:
     // Bias + activation on a finished GEMM output y (rows, C): one fused elementwise kernel,
     // then softmax per row when the activation is softmax.
     template <class Act, bool HasBias, index_t C, class T>
-    void epilogue(T* y, const T* b, index_t rows) {
+    void bias_and_activation(T* y, const T* b, index_t rows) {
         constexpr bool is_softmax = std::is_same_v<Act, softmax>;
         constexpr bool is_identity = is_softmax || std::is_same_v<Act, linear>;
         const auto f = cuda_detail::activation_functor<Act>();
@@ -395,6 +481,7 @@ private:
 
     cuda_context own_;
     cuda_context* shared_ = nullptr;
+    math math_ = math::fp32;
     // cuDNN plans per (convolution layer and input shape, batch size), and their scratch.
     std::map<std::pair<const void*, index_t>, cuda_detail::conv_plan> conv_plans_;
     buffer<float> conv_filter_, conv_input_;
@@ -403,6 +490,14 @@ private:
     using graph_key = std::tuple<const void*, const void*, const void*, const void*, index_t>;
     bool graphs_on_ = false;
     std::map<graph_key, cuda_detail::graph_exec> graphs_;
+};
+
+// The tensor-core mode as a policy type: model<Net, cuda_tf32>. TF32 keeps fp32's range with a
+// 10-bit mantissa in the products of convolutions and GEMMs; outputs then differ from the CPU by
+// up to about 1e-2 relative (tests/cuda), not 1e-4. Everything else is the cuda policy.
+struct cuda_tf32 : cuda {
+    cuda_tf32() : cuda(math::tf32) {}
+    explicit cuda_tf32(cuda_context& shared) : cuda(shared, math::tf32) {}
 };
 
 }  // namespace typenet
