@@ -1,6 +1,7 @@
 // typenet/cuda.hpp: the opt-in CUDA policy -- model<Net, typenet::cuda>. Include it (instead of,
 // or after, <typenet/typenet.hpp>) from a translation unit compiled by nvcc; the umbrella header
-// never includes CUDA. Link CUDA::cudart, CUDA::cublas and cuDNN 9 (libcudnn: convolutions, backend/cuda/cudnn.cuh).
+// never includes CUDA. Link CUDA::cudart, CUDA::cublas, CUDA::cublasLt and cuDNN 9 (libcudnn: convolutions,
+// backend/cuda/cudnn.cuh).
 //
 //   typenet::model<net, typenet::cuda> m;          // parameters in device memory
 //   typenet::cuda::buffer<float> x(n * in), y(n * out);
@@ -23,6 +24,7 @@
 
 #include "backend/cuda/check.cuh"
 #include "backend/cuda/context.cuh"
+#include "backend/cuda/cublaslt.cuh"
 #include "backend/cuda/cudnn.cuh"
 #include "backend/cuda/kernels.cuh"
 #include "backend/cuda/policy.cuh"

@@ -41,6 +41,35 @@ inline const char* cublas_status_name(cublasStatus_t s) {
     }
 }
 
+// Owns one handle of a CUDA library (a cuDNN descriptor, a cuBLASLt layout, a CUDA graph, ...):
+// Destroy(handle) when it goes, never throwing or aborting (it may run at exit). Move-only.
+template <class H, auto Destroy>
+class owned_handle {
+public:
+    owned_handle() = default;
+    explicit owned_handle(H h) : h_(h) {}
+    ~owned_handle() { reset(); }
+    owned_handle(const owned_handle&) = delete;
+    owned_handle& operator=(const owned_handle&) = delete;
+    owned_handle(owned_handle&& o) noexcept : h_(o.h_) { o.h_ = nullptr; }
+    owned_handle& operator=(owned_handle&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = o.h_;
+            o.h_ = nullptr;
+        }
+        return *this;
+    }
+    H get() const { return h_; }
+
+private:
+    void reset() noexcept {
+        if (h_) (void)Destroy(h_);
+        h_ = nullptr;
+    }
+    H h_ = nullptr;
+};
+
 }  // namespace cuda_detail
 
 // Number of CUDA devices, or 0 when there is none or the driver is missing / too old

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <utility>
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
@@ -31,6 +32,7 @@ public:
           stream_(std::exchange(o.stream_, nullptr)),
           blas_(std::exchange(o.blas_, nullptr)),
           dnn_(std::exchange(o.dnn_, nullptr)),
+          lt_(std::exchange(o.lt_, nullptr)),
           blas_workspace_(std::exchange(o.blas_workspace_, nullptr)) {}
     cuda_context& operator=(cuda_context&& o) noexcept {
         if (this != &o) {
@@ -39,6 +41,7 @@ public:
             stream_ = std::exchange(o.stream_, nullptr);
             blas_ = std::exchange(o.blas_, nullptr);
             dnn_ = std::exchange(o.dnn_, nullptr);
+            lt_ = std::exchange(o.lt_, nullptr);
             blas_workspace_ = std::exchange(o.blas_workspace_, nullptr);
         }
         return *this;
@@ -54,6 +57,17 @@ public:
         ensure();
         return blas_;
     }
+    // The cuBLASLt handle (its calls take the stream), and the workspace cuBLAS and cuBLASLt share
+    // (both run on stream(), one call after another).
+    cublasLtHandle_t cublaslt() {
+        ensure();
+        return lt_;
+    }
+    void* blas_workspace() {
+        ensure();
+        return blas_workspace_;
+    }
+    static constexpr std::size_t blas_workspace_bytes = std::size_t(32) << 20;
     // The cuDNN handle (already bound to stream()).
     cudnnHandle_t cudnn() {
         ensure();
@@ -84,6 +98,7 @@ private:
         // forbids it; 32 MiB is NVIDIA's recommendation for Hopper).
         TYPENET_CUDA_CHECK(cudaMalloc(&blas_workspace_, blas_workspace_bytes));
         TYPENET_CUBLAS_CHECK(cublasSetWorkspace(blas_, blas_workspace_, blas_workspace_bytes));
+        TYPENET_CUBLAS_CHECK(cublasLtCreate(&lt_));
         TYPENET_CUDNN_CHECK(cudnnCreate(&dnn_));
         TYPENET_CUDNN_CHECK(cudnnSetStream(dnn_, stream_));
     }
@@ -91,6 +106,8 @@ private:
     void release() noexcept {
         if (!blas_ && !stream_ && !dnn_) return;
         if (dnn_) (void)cudnnDestroy(dnn_);
+        if (lt_) (void)cublasLtDestroy(lt_);
+        lt_ = nullptr;
         if (blas_) (void)cublasDestroy(blas_);
         if (blas_workspace_) (void)cudaFree(blas_workspace_);
         blas_workspace_ = nullptr;
@@ -105,7 +122,7 @@ private:
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
     cudnnHandle_t dnn_ = nullptr;
-    static constexpr std::size_t blas_workspace_bytes = std::size_t(32) << 20;
+    cublasLtHandle_t lt_ = nullptr;
     void* blas_workspace_ = nullptr;
 };
 

@@ -24,27 +24,17 @@
 namespace typenet::cuda_detail {
 
 // ---- descriptors -------------------------------------------------------------------------------------
-template <class D, cudnnStatus_t (*Create)(D*), cudnnStatus_t (*Destroy)(D)>
-class cudnn_descriptor {
+template <class D, cudnnStatus_t (*Create)(D*), auto Destroy>
+class cudnn_descriptor : public owned_handle<D, Destroy> {
 public:
-    cudnn_descriptor() { TYPENET_CUDNN_CHECK(Create(&d_)); }
-    ~cudnn_descriptor() {
-        if (d_) (void)Destroy(d_);
-    }
-    cudnn_descriptor(const cudnn_descriptor&) = delete;
-    cudnn_descriptor& operator=(const cudnn_descriptor&) = delete;
-    cudnn_descriptor(cudnn_descriptor&& o) noexcept : d_(std::exchange(o.d_, nullptr)) {}
-    cudnn_descriptor& operator=(cudnn_descriptor&& o) noexcept {
-        if (this != &o) {
-            if (d_) (void)Destroy(d_);
-            d_ = std::exchange(o.d_, nullptr);
-        }
-        return *this;
-    }
-    D get() const { return d_; }
+    cudnn_descriptor() : owned_handle<D, Destroy>(create()) {}
 
 private:
-    D d_ = nullptr;
+    static D create() {
+        D d = nullptr;
+        TYPENET_CUDNN_CHECK(Create(&d));
+        return d;
+    }
 };
 using tensor_descriptor =
     cudnn_descriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;

@@ -6,7 +6,7 @@
 //    (core/expr.hpp) -- bias + activation epilogues, activation layers, residual adds and batch
 //    normalisation all run through it, each as a single fused pass over memory.
 //  * direct kernels for conv2d (one thread per output element), pool2d, global pools, and a
-//    numerically stable row-wise softmax.
+//    numerically stable row-wise softmax (one warp per row).
 //
 // Geometry (extents, strides, TensorFlow "same" padding) is computed on the host with the same
 // constexpr functions the CPU policy uses (core/shape.hpp) and passed to the kernels as plain
@@ -182,29 +182,41 @@ __global__ void global_pool2d_kernel(const T* x, T* y, index_t n, index_t HW, in
 }
 
 // ---- softmax over rows of `len` (numerically stable: subtract the row max) -----------------------------
-// One thread per row. x and y may be the same array (each element is read before it is written).
+// One warp per row: each lane takes every 32nd element, the row's max and sum are reduced with warp
+// shuffles (a thread per row left 31 of 32 lanes idle and read each row three times serially).
+// x and y may be the same array (each element is read before it is written, by the same lane).
+inline constexpr int warp = 32;
 template <class T>
 __global__ void softmax_rows_kernel(const T* x, T* y, index_t rows, index_t len) {
-    TYPENET_GRID_STRIDE_LOOP(r, rows) {
+    const index_t lane = threadIdx.x % warp, warps = blockDim.x / warp;
+    for (index_t r = index_t(blockIdx.x) * warps + threadIdx.x / warp; r < rows; r += index_t(gridDim.x) * warps) {
         const T* v = x + r * len;
         T* o = y + r * len;
-        T m = v[0];
-        for (index_t i = 1; i < len; ++i) m = v[i] > m ? v[i] : m;
+        T m = v[lane < len ? lane : 0];
+        for (index_t i = lane + warp; i < len; i += warp) m = v[i] > m ? v[i] : m;
+        for (int off = warp / 2; off > 0; off /= 2) {
+            const T other = __shfl_xor_sync(0xffffffffu, m, off);
+            m = other > m ? other : m;
+        }
         T s = 0;
-        for (index_t i = 0; i < len; ++i) {
+        for (index_t i = lane; i < len; i += warp) {
             const T e = fn::exp{}(v[i] - m);
             o[i] = e;
             s += e;
         }
+        for (int off = warp / 2; off > 0; off /= 2) s += __shfl_xor_sync(0xffffffffu, s, off);
         const T inv = T(1) / s;
-        for (index_t i = 0; i < len; ++i) o[i] *= inv;
+        for (index_t i = lane; i < len; i += warp) o[i] *= inv;
     }
 }
 
 template <class T>
 void launch_softmax_rows(cudaStream_t stream, const T* x, T* y, index_t rows, index_t len) {
     if (rows <= 0 || len <= 0) return;
-    softmax_rows_kernel<T><<<blocks_for(rows), threads_per_block, 0, stream>>>(x, y, rows, len);
+    constexpr index_t rows_per_block = threads_per_block / warp;
+    const index_t blocks = (rows + rows_per_block - 1) / rows_per_block;
+    softmax_rows_kernel<T><<<unsigned(blocks < max_blocks ? blocks : max_blocks), threads_per_block, 0, stream>>>(
+        x, y, rows, len);
     TYPENET_CUDA_CHECK_LAUNCH();
 }
 

@@ -31,6 +31,7 @@
 #include "../../layers/reshape.hpp"
 #include "check.cuh"
 #include "context.cuh"
+#include "cublaslt.cuh"
 #include "cudnn.cuh"
 #include "kernels.cuh"
 
@@ -77,35 +78,17 @@ inline std::atomic<long>& device_allocation_count() {
     return count;
 }
 
-// An instantiated CUDA graph (owning).
-class graph_exec {
-public:
-    graph_exec() = default;
-    explicit graph_exec(cudaGraph_t g) {
-        const cudaError_t e = cudaGraphInstantiate(&exec_, g, 0);
-        (void)cudaGraphDestroy(g);
-        TYPENET_CUDA_CHECK(e);
-    }
-    ~graph_exec() {
-        if (exec_) (void)cudaGraphExecDestroy(exec_);
-    }
-    graph_exec(const graph_exec&) = delete;
-    graph_exec& operator=(const graph_exec&) = delete;
-    graph_exec(graph_exec&& o) noexcept : exec_(std::exchange(o.exec_, nullptr)) {}
-    graph_exec& operator=(graph_exec&& o) noexcept {
-        if (this != &o) {
-            if (exec_) (void)cudaGraphExecDestroy(exec_);
-            exec_ = std::exchange(o.exec_, nullptr);
-        }
-        return *this;
-    }
-    cudaGraphExec_t get() const { return exec_; }
+// An instantiated CUDA graph (owning); empty until the pass is captured.
+using graph_exec = owned_handle<cudaGraphExec_t, cudaGraphExecDestroy>;
+inline graph_exec instantiate(cudaGraph_t g) {
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t e = cudaGraphInstantiate(&exec, g, 0);
+    (void)cudaGraphDestroy(g);
+    TYPENET_CUDA_CHECK(e);
+    return graph_exec(exec);
+}
 
-private:
-    cudaGraphExec_t exec_ = nullptr;
-};
-
-// One address per convolution layer type and input shape: the key of its cuDNN plans (layers of the
+// One address per layer type and input shape: the key of its cuDNN and cuBLASLt plans (layers of the
 // same type and shape share them, as they share every other property).
 template <class L, class In>
 inline constexpr char conv_plan_key = 0;
@@ -216,7 +199,9 @@ struct cuda {
         if (n <= 0) return;
         if (context().device() >= 0) context().activate();
         cudaStream_t st = stream();
-        if constexpr (std::is_same_v<cat, dense_tag>) {
+        if constexpr (std::is_same_v<cat, dense_tag> && std::is_same_v<T, float>) {
+            dense_cublaslt<L, In>(params, x, y, n);
+        } else if constexpr (std::is_same_v<cat, dense_tag>) {
             // Row-major y (n, U) = x (n, K) . w (K, U) is column-major y^T (U, n) = w^T (U, K) . x^T (K, n).
             constexpr index_t K = In::size, U = L::units;
             const T* w = params;
@@ -336,7 +321,7 @@ struct cuda {
             pass();
             cudaGraph_t g = nullptr;
             TYPENET_CUDA_CHECK(cudaStreamEndCapture(st, &g));
-            it->second = cuda_detail::graph_exec(g);
+            it->second = cuda_detail::instantiate(g);
         }
         TYPENET_CUDA_CHECK(cudaGraphLaunch(it->second.get(), stream()));
     }
@@ -414,6 +399,30 @@ private:
         grow(conv_workspace_, index_t(plan.workspace_bytes()));
         plan.run(dnn, input, conv_filter_.data(), y, plan.workspace_bytes() > 0 ? conv_workspace_.data() : nullptr);
     }
+    // A float dense layer through cuBLASLt (backend/cuda/cublaslt.cuh): bias, and relu when it is
+    // the activation, in the matmul's epilogue; any other activation as one expression kernel after
+    // it, softmax per row.
+    template <class L, class In>
+    void dense_cublaslt(const float* params, const float* x, float* y, index_t n) {
+        using Act = typename L::activation;
+        constexpr index_t K = In::size, U = L::units;
+        constexpr bool relu = std::is_same_v<Act, typenet::relu>;
+        const auto key = std::make_pair(static_cast<const void*>(&cuda_detail::conv_plan_key<L, In>), n);
+        auto it = dense_plans_.find(key);
+        if (it == dense_plans_.end())
+            it = dense_plans_
+                     .emplace(key, cuda_detail::dense_plan(context().cublaslt(), cuda_detail::blas_int(U, "dense units"),
+                                                           cuda_detail::blas_int(n, "dense batch"),
+                                                           cuda_detail::blas_int(K, "dense inputs"), relu, L::has_bias,
+                                                           math_ == math::tf32, cuda_context::blas_workspace_bytes))
+                     .first;
+        it->second.run(context().cublaslt(), params, x, y, L::has_bias ? params + K * U : nullptr,
+                       context().blas_workspace(), cuda_context::blas_workspace_bytes, stream());
+        if constexpr (!relu && !std::is_same_v<Act, linear> && !std::is_same_v<Act, softmax>)
+            assign(y, n * U, ops::apply(cuda_detail::activation_functor<Act>(), leaf<const float, shape<U>>{{}, y, n}));
+        if constexpr (std::is_same_v<Act, softmax>) cuda_detail::launch_softmax_rows(stream(), y, y, n, U);
+    }
+
     // The GEMM or convolution of a producer without bias or activation; returns its bias.
     template <class L, class In, class Out, class T>
     const T* produce_raw(const T* params, const T* x, T* y, index_t n) {
@@ -484,6 +493,8 @@ private:
     math math_ = math::fp32;
     // cuDNN plans per (convolution layer and input shape, batch size), and their scratch.
     std::map<std::pair<const void*, index_t>, cuda_detail::conv_plan> conv_plans_;
+    // cuBLASLt plans per (dense layer and input shape, batch size).
+    std::map<std::pair<const void*, index_t>, cuda_detail::dense_plan> dense_plans_;
     buffer<float> conv_filter_, conv_input_;
     buffer<unsigned char> conv_workspace_;
     // CUDA graphs per (input, output, weights, arena, batch size).
