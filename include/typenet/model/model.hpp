@@ -335,10 +335,19 @@ public:
     }
 
     // Grows the activation arena for batches of up to n samples ahead of time; inference on
-    // batches up to that size then allocates nothing.
+    // batches up to that size then allocates nothing. A policy that plans its kernels per batch
+    // size (cuda: cuDNN and cuBLASLt plans and their scratch) makes them now, with one pass over
+    // zeros, so the first forward at size n allocates nothing either.
     void reserve(index_t n) {
-        arena_.resize(n * Net::arena_elems);
-        if constexpr (requires { policy_.prepare(); }) policy_.prepare();
+        grow_arena(n);
+        if constexpr (requires { Policy::plans_per_batch; }) {
+            if constexpr (Policy::plans_per_batch && Net::valid) {
+                if (n <= 0) return;
+                constexpr index_t in = Net::input_shape_t::size, out = Net::output_shape_t::size;
+                io_.resize(n * (in + out));
+                run(io_.data(), io_.data() + n * in, n);
+            }
+        }
     }
 
     // ---- training primitives ------------------------------------------------------------------------
@@ -386,7 +395,7 @@ private:
     }
     void run(const T* x, T* y, index_t n) {
         if (n <= 0) return;
-        reserve(n);
+        grow_arena(n);
         if constexpr (Net::valid) {
             const auto pass = [&] {
                 detail::run_chain<T, typename Net::chain>(policy_, params_.data(), Net::plan.param_offset, x, y, n,
@@ -399,6 +408,10 @@ private:
             else
                 pass();
         }
+    }
+    void grow_arena(index_t n) {
+        arena_.resize(n * Net::arena_elems);
+        if constexpr (requires { policy_.prepare(); }) policy_.prepare();
     }
     // Host tensors in and out: device policies stage them through a buffer of their own.
     void run_host(const T* x, T* y, index_t n) {

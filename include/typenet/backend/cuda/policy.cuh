@@ -106,6 +106,7 @@ constexpr auto activation_functor() {
 // (which must outlive the policy): model<Net, cuda> m(cuda{ctx});
 struct cuda {
     static constexpr bool host_memory = false;  // buffers live in device memory
+    static constexpr bool plans_per_batch = true;  // model::reserve(n) runs one pass to make them
 
     // An owning device buffer. Grows only (steady-state inference allocates nothing); new memory
     // is zeroed, like the CPU buffer. Move-only. upload / download take HOST pointers and
