@@ -488,6 +488,22 @@ std::string batch_shape_text() {  // "(n, 28, 28, 1)"
     for (std::size_t i = 0; i < S::extents.size(); ++i) s += ", " + std::to_string(S::extents[i]);
     return s + ")";
 }
+// Integers stored in any numeric dtype (floats with integer values too) as std::int32_t; what = the
+// values' name in the error ("class index", "token id").
+inline status to_int32(const io::npy_array& a, const std::string& at, const char* what, std::vector<std::int32_t>& out) {
+    std::vector<double> v;
+    if (status s = a.to_vector<double>(v); !s) return status::error(at + s.message());
+    std::vector<std::int32_t> r(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (!(v[i] == std::floor(v[i])) || v[i] < double(std::numeric_limits<std::int32_t>::min()) ||
+            v[i] > double(std::numeric_limits<std::int32_t>::max()))
+            return status::error(at + "value " + std::to_string(v[i]) + " at index " + std::to_string(i) + " is not a " +
+                                 what + " (an integer)");
+        r[i] = std::int32_t(v[i]);
+    }
+    out = std::move(r);
+    return {};
+}
 inline std::vector<std::int64_t> without_ones(const std::int64_t* d, std::size_t k) {
     std::vector<std::int64_t> r;
     for (std::size_t i = 0; i < k; ++i)
@@ -500,9 +516,11 @@ inline std::vector<std::int64_t> without_ones(const std::int64_t* d, std::size_t
 // added, as Keras' data often lacks the channel axis: (n, 28, 28) and (n, 28, 28, 1) both load
 // into batch<float, shape<28, 28, 1>>. Any numeric dtype (uint8, int64, float16/32/64, either byte
 // order) converts to T; values are kept as stored (divide by 255 yourself, as in Python).
+// T = std::int32_t: token ids (np.save("x_train.npy", pad_sequences(...))), integers in any dtype.
 template <class T, class S>
 status load_npy(const std::filesystem::path& p, batch<T, S>& out) {
-    static_assert(std::is_floating_point_v<T>, "typenet::data::load_npy: T must be a floating-point type");
+    static_assert(std::is_floating_point_v<T> || std::is_same_v<T, std::int32_t>,
+                  "typenet::data::load_npy: T must be a floating-point type, or std::int32_t for token ids");
     io::npy_array a;
     if (status s = io::read_npy(p, a); !s) return s;
     const std::string at = detail::where(p);
@@ -518,7 +536,11 @@ status load_npy(const std::filesystem::path& p, batch<T, S>& out) {
                              detail::batch_shape_text<S>() + "; axes of extent 1 may be left out)");
     if (status s = detail::check_dataset_size<T, S>(std::uint64_t(a.shape[0])); !s) return status::error(at + s.message());
     std::vector<T> values;
-    if (status s = a.to_vector<T>(values); !s) return status::error(at + s.message());
+    if constexpr (std::is_same_v<T, std::int32_t>) {
+        if (status s = detail::to_int32(a, at, "token id", values); !s) return s;
+    } else {
+        if (status s = a.to_vector<T>(values); !s) return status::error(at + s.message());
+    }
     batch<T, S> r(index_t(a.shape[0]));
     std::copy(values.begin(), values.end(), r.data());
     out = std::move(r);
@@ -534,18 +556,7 @@ inline status load_npy(const std::filesystem::path& p, std::vector<std::int32_t>
     if (a.shape.empty() || (a.shape.size() == 2 ? a.shape[1] != 1 : a.shape.size() != 1))
         return status::error(at + "array of shape " + io::detail::shape_repr(a.shape) +
                              " is not a list of class indices (expected (n,) or (n, 1))");
-    std::vector<double> v;
-    if (status s = a.to_vector<double>(v); !s) return status::error(at + s.message());
-    std::vector<std::int32_t> r(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (!(v[i] == std::floor(v[i])) || v[i] < double(std::numeric_limits<std::int32_t>::min()) ||
-            v[i] > double(std::numeric_limits<std::int32_t>::max()))
-            return status::error(at + "value " + std::to_string(v[i]) + " at index " + std::to_string(i) +
-                                 " is not a class index (an integer)");
-        r[i] = std::int32_t(v[i]);
-    }
-    out = std::move(r);
-    return {};
+    return detail::to_int32(a, at, "class index", out);
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,0 +1,141 @@
+// text: from text to token ids the way Keras users do it (issue #11) -- a tokenizer with the
+// semantics of Keras' keras.preprocessing.text.Tokenizer (lower-case, strip punctuation, split on
+// spaces, a vocabulary ordered by frequency, num_words, an out-of-vocabulary token) and
+// pad_sequences with keras.utils.pad_sequences' defaults ("pre" padding and truncation, zeros),
+// into a batch<std::int32_t, shape<Len>> of token ids. Token ids saved from Python load with
+// data::load_npy into the same batch type.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../core/config.hpp"
+#include "../core/tensor.hpp"
+
+namespace typenet::data {
+
+struct tokenizer_options {
+    // Keep only the num_words - 1 most frequent words (ids 1 .. num_words - 1); 0 keeps every word.
+    index_t num_words = 0;
+    // The word for anything outside the kept vocabulary; it gets id 1. Empty: such words are dropped.
+    std::string oov_token;
+    bool lower = true;  // ASCII letters (other UTF-8 bytes are kept as they are)
+    // Characters replaced by the separator before splitting: Keras' default filters.
+    std::string filters = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
+    char split = ' ';
+};
+
+// Keras' text_to_word_sequence: lower-case, filters to separators, split, no empty words.
+inline std::vector<std::string> text_to_word_sequence(std::string_view text, const tokenizer_options& o = {}) {
+    std::vector<std::string> words;
+    std::string cur;
+    for (const char ch : text) {
+        char c = ch;
+        if (o.lower && c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+        if (c == o.split || o.filters.find(c) != std::string::npos) {
+            if (!cur.empty()) words.push_back(std::move(cur));
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) words.push_back(std::move(cur));
+    return words;
+}
+
+class tokenizer {
+public:
+    explicit tokenizer(tokenizer_options o = {}) : o_(std::move(o)) {}
+
+    // Counts the words of `texts` (adding to earlier calls) and renumbers the vocabulary: the
+    // out-of-vocabulary token first (id 1) when there is one, then words by falling count, ties in
+    // the order they were first seen -- Keras' word_index.
+    void fit_on_texts(const std::vector<std::string>& texts) {
+        for (const auto& t : texts)
+            for (auto& w : text_to_word_sequence(t, o_)) {
+                auto [it, added] = counts_.try_emplace(w, 0);
+                if (added) seen_.push_back(w);
+                ++it->second;
+            }
+        std::vector<std::string> order = seen_;
+        std::stable_sort(order.begin(), order.end(),
+                         [&](const std::string& a, const std::string& b) { return counts_.at(a) > counts_.at(b); });
+        if (!o_.oov_token.empty()) order.insert(order.begin(), o_.oov_token);
+        index_.clear();
+        // Keras builds a dict from the list, so a word listed twice (the oov token, if it also occurs
+        // in the texts) keeps its later id.
+        for (std::size_t i = 0; i < order.size(); ++i) index_[order[i]] = std::int32_t(i + 1);
+        words_ = std::move(order);
+    }
+
+    // Each text as token ids: a word outside the vocabulary or with id >= num_words becomes the
+    // out-of-vocabulary id, or is dropped when there is no such token.
+    std::vector<std::vector<std::int32_t>> texts_to_sequences(const std::vector<std::string>& texts) const {
+        std::vector<std::vector<std::int32_t>> out;
+        out.reserve(texts.size());
+        const std::int32_t oov = o_.oov_token.empty() ? 0 : id(o_.oov_token);
+        for (const auto& t : texts) {
+            std::vector<std::int32_t> seq;
+            for (const auto& w : text_to_word_sequence(t, o_)) {
+                std::int32_t i = id(w);
+                if (i != 0 && o_.num_words > 0 && i >= o_.num_words) i = 0;
+                if (i == 0) i = oov;
+                if (i != 0) seq.push_back(i);
+            }
+            out.push_back(std::move(seq));
+        }
+        return out;
+    }
+
+    // A word's id (0: not in the vocabulary), how often fit_on_texts saw it, and the vocabulary.
+    std::int32_t id(std::string_view word) const {
+        const auto it = index_.find(std::string(word));
+        return it == index_.end() ? 0 : it->second;
+    }
+    index_t count(std::string_view word) const {
+        const auto it = counts_.find(std::string(word));
+        return it == counts_.end() ? 0 : it->second;
+    }
+    // Every word with an id, in id order (words()[0] has id 1); ids above num_words included.
+    const std::vector<std::string>& words() const { return words_; }
+    const tokenizer_options& options() const { return o_; }
+
+private:
+    tokenizer_options o_;
+    std::map<std::string, index_t> counts_;
+    std::vector<std::string> seen_;  // first-seen order
+    std::map<std::string, std::int32_t> index_;
+    std::vector<std::string> words_;
+};
+
+// keras.utils.pad_sequences for sequences of token ids, into Len columns: sequences longer than Len
+// lose their first ids (truncating = pre) or their last ones (post); shorter ones get `value` in
+// front (padding = pre) or after (post).
+enum class pad_side { pre, post };
+struct pad_options {
+    pad_side padding = pad_side::pre;
+    pad_side truncating = pad_side::pre;
+    std::int32_t value = 0;
+};
+template <index_t Len>
+batch<std::int32_t, shape<Len>> pad_sequences(const std::vector<std::vector<std::int32_t>>& sequences,
+                                              pad_options o = {}) {
+    static_assert(Len > 0, "typenet::data::pad_sequences<Len>: Len (Keras' maxlen) must be positive");
+    batch<std::int32_t, shape<Len>> out(index_t(sequences.size()));
+    for (std::size_t r = 0; r < sequences.size(); ++r) {
+        const auto& s = sequences[r];
+        const index_t len = std::min<index_t>(Len, index_t(s.size()));
+        const auto from = o.truncating == pad_side::pre ? s.end() - len : s.begin();
+        std::int32_t* row = out.data() + index_t(r) * Len;
+        std::fill(row, row + Len, o.value);
+        std::copy(from, from + len, o.padding == pad_side::pre ? row + (Len - len) : row);
+    }
+    return out;
+}
+
+}  // namespace typenet::data
