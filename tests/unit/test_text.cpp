@@ -63,6 +63,13 @@ TEST_CASE("tokenizer: ids by falling count, ties in first-seen order, as Keras' 
     }
 }
 
+TEST_CASE("tokenizer: char_level tokens are UTF-8 characters") {
+    td::tokenizer t({.lower = true, .char_level = true});
+    t.fit_on_texts({"Haus", "hübsch"});  // h 3, s 2, then a u ü b c in first-seen order
+    CHECK(t.words() == std::vector<std::string>{"h", "s", "a", "u", "ü", "b", "c"});
+    CHECK(t.texts_to_sequences({"süß!"}) == std::vector<ids>{{2, 5}});  // ß and ! are not in the vocabulary
+}
+
 TEST_CASE("pad_sequences: Keras' defaults pad and truncate at the front") {
     const std::vector<ids> seqs = {{1, 2, 3}, {4, 5}, {6, 7, 8, 9, 10}, {}};
     const auto pre = td::pad_sequences<4>(seqs);

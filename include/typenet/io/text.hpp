@@ -23,11 +23,14 @@ struct tokenizer_options {
     // Keep only the num_words - 1 most frequent words (ids 1 .. num_words - 1); 0 keeps every word.
     index_t num_words = 0;
     // The word for anything outside the kept vocabulary; it gets id 1. Empty: such words are dropped.
-    std::string oov_token;
+    std::string oov_token = "";
     bool lower = true;  // ASCII letters (other UTF-8 bytes are kept as they are)
     // Characters replaced by the separator before splitting: Keras' default filters.
     std::string filters = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
     char split = ' ';
+    // Every character is a token (Keras' char_level=True: no filters, no split); a character is a
+    // UTF-8 code point, so "é" is one token, as in Python.
+    bool char_level = false;
 };
 
 // Keras' text_to_word_sequence: lower-case, filters to separators, split, no empty words.
@@ -48,6 +51,21 @@ inline std::vector<std::string> text_to_word_sequence(std::string_view text, con
     return words;
 }
 
+// The tokens of one text under `o`: words (text_to_word_sequence), or characters with char_level.
+inline std::vector<std::string> text_to_tokens(std::string_view text, const tokenizer_options& o) {
+    if (!o.char_level) return text_to_word_sequence(text, o);
+    std::vector<std::string> chars;
+    for (std::size_t i = 0; i < text.size();) {
+        std::size_t n = 1;  // a lead byte and its continuation bytes (10xxxxxx)
+        while (i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0u) == 0x80u) ++n;
+        std::string c(text.substr(i, n));
+        if (o.lower && n == 1 && c[0] >= 'A' && c[0] <= 'Z') c[0] = char(c[0] - 'A' + 'a');
+        chars.push_back(std::move(c));
+        i += n;
+    }
+    return chars;
+}
+
 class tokenizer {
 public:
     explicit tokenizer(tokenizer_options o = {}) : o_(std::move(o)) {}
@@ -57,7 +75,7 @@ public:
     // the order they were first seen -- Keras' word_index.
     void fit_on_texts(const std::vector<std::string>& texts) {
         for (const auto& t : texts)
-            for (auto& w : text_to_word_sequence(t, o_)) {
+            for (auto& w : text_to_tokens(t, o_)) {
                 auto [it, added] = counts_.try_emplace(w, 0);
                 if (added) seen_.push_back(w);
                 ++it->second;
@@ -81,7 +99,7 @@ public:
         const std::int32_t oov = o_.oov_token.empty() ? 0 : id(o_.oov_token);
         for (const auto& t : texts) {
             std::vector<std::int32_t> seq;
-            for (const auto& w : text_to_word_sequence(t, o_)) {
+            for (const auto& w : text_to_tokens(t, o_)) {
                 std::int32_t i = id(w);
                 if (i != 0 && o_.num_words > 0 && i >= o_.num_words) i = 0;
                 if (i == 0) i = oov;
