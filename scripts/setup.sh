@@ -3,13 +3,15 @@
 # (dataset-fashion-mnist is the training data of the examples; libstb-dev decodes image folders;
 # libtorch-dev and libdlib-dev are the side-by-side baselines of bench/perf, whose outputs the
 # perf_quick test compares with typenet's, and libopenblas0 is the BLAS libtorch is measured with --
-# without it libtorch's dense layers fall back to the reference BLAS, see docs/performance.md).
+# without it libtorch's dense layers fall back to the reference BLAS, see docs/performance.md; the
+# word lists wamerican, wngerman, wfrench, witalian and wspanish are the text data of the sequence
+# models: language identification of words, docs/data.md).
 # Needs root (or sudo) when something is missing. CUDA is optional: it is used from /usr/local/cuda
 # when present (the CUDA tests then compile and link, and report SKIPPED without a GPU).
 set -euo pipefail
 
 packages=(cmake make g++ clang doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist
-          libtorch-dev libdlib-dev libopenblas0)
+          libtorch-dev libdlib-dev libopenblas0 wamerican wngerman wfrench witalian wspanish)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,8 +8,10 @@
 #include <typenet/io/text.hpp>
 #include <typenet/typenet.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -96,4 +98,64 @@ TEST_CASE("load_npy: token ids into batch<std::int32_t, shape<Len>>") {
     CHECK(bad.message().find("value 1.500000 at index 1 is not a token id") != std::string::npos);
     CHECK(x.samples() == 2);  // untouched
     std::filesystem::remove(p);
+}
+
+TEST_CASE("load_word_languages: labelled words from word lists, shuffled, split, ambiguous ones left out") {
+    const auto dir = std::filesystem::temp_directory_path() / "typenet_word_lists";
+    std::filesystem::create_directories(dir);
+    const auto write = [&](const char* name, const char* text) {
+        std::ofstream(dir / name) << text;
+        return dir / name;
+    };
+    // "radio" is in both lists (ambiguous); "it's" has an apostrophe, "ox" is too short.
+    const std::vector<td::word_list> lists = {
+        {"english", write("en", "house\nradio\nit's\nox\ngarden\nwindow\nriver\n"), "wamerican"},
+        {"german", write("de", "Haus\nradio\nGarten\nFenster\nFluss\nBrücke\n"), "wngerman"}};
+    td::text_samples train, test;
+    REQUIRE(td::load_word_languages(lists, 4, train, test, 0.25, 7).ok());
+    CHECK(train.texts.size() == 6);
+    CHECK(test.texts.size() == 2);
+    CHECK(train.labels.size() == train.texts.size());
+    std::vector<std::string> all = train.texts;
+    all.insert(all.end(), test.texts.begin(), test.texts.end());
+    CHECK(std::count(all.begin(), all.end(), "radio") == 0);
+    CHECK(std::count(all.begin(), all.end(), "it's") == 0);
+    CHECK(std::count(all.begin(), all.end(), "ox") == 0);
+    for (std::size_t i = 0; i < train.texts.size(); ++i) {  // every word keeps its list's label
+        const bool german = std::string("Haus Garten Fenster Fluss Brücke").find(train.texts[i]) != std::string::npos;
+        CHECK(train.labels[i] == (german ? 1 : 0));
+    }
+    td::text_samples again_train, again_test;  // the same seed draws the same words in the same order
+    REQUIRE(td::load_word_languages(lists, 4, again_train, again_test, 0.25, 7).ok());
+    CHECK(again_train.texts == train.texts);
+
+    // Too few usable words, or a missing list: an error naming the file; the outputs stay as they were.
+    const tn::status few = td::load_word_languages(lists, 5, again_train, again_test, 0.25, 7);
+    REQUIRE_FALSE(few.ok());
+    CHECK(few.message().find("4 usable english words, fewer than the 5 asked for") != std::string::npos);
+    CHECK(again_train.texts == train.texts);
+    const tn::status missing =
+        td::load_word_languages({{"klingon", dir / "tlh", "wklingon"}}, 1, again_train, again_test);
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.message().find("tlh: cannot read the klingon word list (install the Debian package wklingon)") !=
+          std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("load_word_languages: Debian's word lists, when installed") {
+    const auto lists = td::debian_word_lists();
+    for (const auto& l : lists)
+        if (!std::filesystem::exists(l.file)) {
+            MESSAGE("SKIPPED: " << l.file.string() << " is missing (apt-get install " << l.package << ")");
+            return;
+        }
+    td::text_samples train, test;
+    REQUIRE(td::load_word_languages(lists, 2000, train, test).ok());
+    CHECK(train.texts.size() == 8000);
+    CHECK(test.texts.size() == 2000);
+    // A character-level vocabulary of the five languages: a few dozen letters with accents.
+    td::tokenizer chars({.char_level = true});
+    chars.fit_on_texts(train.texts);
+    CHECK(chars.words().size() > 26);
+    CHECK(chars.words().size() < 200);
 }

@@ -8,13 +8,18 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "../core/config.hpp"
+#include "../core/status.hpp"
 #include "../core/tensor.hpp"
 
 namespace typenet::data {
@@ -154,6 +159,82 @@ batch<std::int32_t, shape<Len>> pad_sequences(const std::vector<std::vector<std:
         std::copy(from, from + len, o.padding == pad_side::pre ? row + (Len - len) : row);
     }
     return out;
+}
+
+// ---- a real, offline text dataset: which language a word is --------------------------------------
+// Debian's word lists (one word per line, UTF-8) are labelled text nobody has to download:
+// classifying words by language, character by character, is the sequence task of the text
+// tutorial (a Keras IMDB tutorial needs a download that machines here cannot make).
+struct text_samples {
+    std::vector<std::string> texts;
+    std::vector<std::int32_t> labels;  // index into the lists given to the loader
+};
+struct word_list {
+    std::string language;
+    std::filesystem::path file;
+    std::string package;  // the Debian package that installs it (for the error message)
+};
+inline std::vector<word_list> debian_word_lists() {
+    const std::filesystem::path d = "/usr/share/dict";
+    return {{"english", d / "american-english", "wamerican"}, {"german", d / "ngerman", "wngerman"},
+            {"french", d / "french", "wfrench"},              {"italian", d / "italian", "witalian"},
+            {"spanish", d / "spanish", "wspanish"}};
+}
+
+// `per_class` words of each list, label = the list's index: words with an apostrophe or a space, or
+// shorter than min_length bytes, are skipped, and so is every word that more than one list holds
+// (its language is ambiguous). The words of each list are drawn, and all of them shuffled, by a
+// std::mt19937_64 seeded with `seed` (the same words on every platform), then split: the last
+// test_fraction of them into `test`. An unreadable list, or one with fewer usable words than
+// per_class, is an error naming the file (and the package to install); train and test are then
+// untouched.
+inline status load_word_languages(const std::vector<word_list>& lists, index_t per_class, text_samples& train,
+                                  text_samples& test, double test_fraction = 0.2, std::uint64_t seed = 42,
+                                  std::size_t min_length = 3) {
+    if (per_class <= 0 || !(test_fraction >= 0.0 && test_fraction < 1.0))
+        return status::error("load_word_languages: per_class must be positive and test_fraction in [0, 1)");
+    std::vector<std::vector<std::string>> words(lists.size());
+    std::map<std::string, int> lists_holding;
+    for (std::size_t k = 0; k < lists.size(); ++k) {
+        std::ifstream in(lists[k].file);
+        if (!in)
+            return status::error(lists[k].file.string() + ": cannot read the " + lists[k].language + " word list" +
+                                 (lists[k].package.empty() ? "" : " (install the Debian package " + lists[k].package + ")"));
+        std::set<std::string> unique;
+        for (std::string w; std::getline(in, w);) {
+            if (!w.empty() && w.back() == '\r') w.pop_back();
+            if (w.size() < min_length || w.find_first_of("' ") != std::string::npos) continue;
+            unique.insert(w);
+        }
+        for (const auto& w : unique) ++lists_holding[w];
+        words[k].assign(unique.begin(), unique.end());
+    }
+    std::mt19937_64 rng(seed);
+    const auto shuffle = [&](auto& v) {  // Fisher-Yates on the generator's own output
+        for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[std::size_t(rng() % i)]);
+    };
+    std::vector<std::pair<std::string, std::int32_t>> all;
+    for (std::size_t k = 0; k < lists.size(); ++k) {
+        std::vector<std::string> ok;
+        for (auto& w : words[k])
+            if (lists_holding[w] == 1) ok.push_back(std::move(w));
+        if (index_t(ok.size()) < per_class)
+            return status::error(lists[k].file.string() + ": " + std::to_string(ok.size()) + " usable " +
+                                 lists[k].language + " words, fewer than the " + std::to_string(per_class) + " asked for");
+        shuffle(ok);
+        for (index_t i = 0; i < per_class; ++i) all.emplace_back(std::move(ok[std::size_t(i)]), std::int32_t(k));
+    }
+    shuffle(all);
+    const std::size_t n_test = std::size_t(double(all.size()) * test_fraction);
+    text_samples tr, te;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        text_samples& to = i + n_test < all.size() ? tr : te;
+        to.texts.push_back(std::move(all[i].first));
+        to.labels.push_back(all[i].second);
+    }
+    train = std::move(tr);
+    test = std::move(te);
+    return {};
 }
 
 }  // namespace typenet::data
