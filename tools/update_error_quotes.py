@@ -33,34 +33,26 @@ def trim(line):
     return line
 
 
+def with_first_note(lines, first, marker):
+    """The error line, and the first line after it (before the next error) holding `marker`."""
+    picked = [lines[first]]
+    for l in lines[first + 1:]:
+        if " error: " in l:
+            break
+        if marker in l:
+            picked.append(l)
+            break
+    return picked
+
+
 def key_lines(text, cc):
     lines = text.splitlines()
     first = next(i for i, l in enumerate(lines) if " error: " in l or l.startswith("error: "))
-    picked = []
     if cc == "gcc":
-        inst = None
-        for i in range(first - 1, -1, -1):
-            if ": In instantiation of '" in lines[i]:
-                inst = i
-                break
-        if inst is not None:
-            picked = [lines[inst], lines[first]]
-        else:
-            picked = [lines[first]]
-            for l in lines[first + 1:]:
-                if " error: " in l:
-                    break
-                if ": note: " in l:
-                    picked.append(l)
-                    break
+        inst = next((i for i in range(first - 1, -1, -1) if ": In instantiation of '" in lines[i]), None)
+        picked = [lines[inst], lines[first]] if inst is not None else with_first_note(lines, first, ": note: ")
     else:
-        picked = [lines[first]]
-        for l in lines[first + 1:]:
-            if " error: " in l:
-                break
-            if "note: in instantiation of template class 'typenet::diag::" in l:
-                picked.append(l)
-                break
+        picked = with_first_note(lines, first, "note: in instantiation of template class 'typenet::diag::")
     return [trim(l) for l in picked]
 
 

@@ -90,11 +90,8 @@ if(rc EQUAL 0)
     message(FATAL_ERROR "FAIL: the mistake compiled (it must not):\n  ${shown}")
 endif()
 
-set(norm "${out}")
-string(REPLACE "typenet::" "" norm "${norm}")
-while(norm MATCHES "> >")
-    string(REPLACE "> >" ">>" norm "${norm}")
-endwhile()
+include(${CMAKE_CURRENT_LIST_DIR}/normalize.cmake)
+typenet_normalize_diagnostics("${out}" norm)
 
 # Directives, read without CMake lists (a regex may contain ';').
 set(expects 0)

@@ -38,13 +38,15 @@ struct tokenizer_options {
     bool char_level = false;
 };
 
+// Keras' lower(), on ASCII letters only (other UTF-8 bytes are kept).
+inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+
 // Keras' text_to_word_sequence: lower-case, filters to separators, split, no empty words.
 inline std::vector<std::string> text_to_word_sequence(std::string_view text, const tokenizer_options& o = {}) {
     std::vector<std::string> words;
     std::string cur;
     for (const char ch : text) {
-        char c = ch;
-        if (o.lower && c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+        const char c = o.lower ? ascii_lower(ch) : ch;
         if (c == o.split || o.filters.find(c) != std::string::npos) {
             if (!cur.empty()) words.push_back(std::move(cur));
             cur.clear();
@@ -64,7 +66,7 @@ inline std::vector<std::string> text_to_tokens(std::string_view text, const toke
         std::size_t n = 1;  // a lead byte and its continuation bytes (10xxxxxx)
         while (i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0u) == 0x80u) ++n;
         std::string c(text.substr(i, n));
-        if (o.lower && n == 1 && c[0] >= 'A' && c[0] <= 'Z') c[0] = char(c[0] - 'A' + 'a');
+        if (o.lower && n == 1) c[0] = ascii_lower(c[0]);
         chars.push_back(std::move(c));
         i += n;
     }

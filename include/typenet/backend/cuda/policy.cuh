@@ -91,7 +91,7 @@ inline graph_exec instantiate(cudaGraph_t g) {
 // One address per layer type and input shape: the key of its cuDNN and cuBLASLt plans (layers of the
 // same type and shape share them, as they share every other property).
 template <class L, class In>
-inline constexpr char conv_plan_key = 0;
+inline constexpr char plan_key = 0;
 
 // The elementwise functor of a dense/conv activation option; softmax is applied per row afterwards.
 template <class Act>
@@ -202,34 +202,21 @@ struct cuda {
         cudaStream_t st = stream();
         if constexpr (std::is_same_v<cat, dense_tag> && std::is_same_v<T, float>) {
             dense_cublaslt<L, In>(params, x, y, n);
-        } else if constexpr (std::is_same_v<cat, dense_tag>) {
-            // Row-major y (n, U) = x (n, K) . w (K, U) is column-major y^T (U, n) = w^T (U, K) . x^T (K, n).
-            constexpr index_t K = In::size, U = L::units;
-            const T* w = params;
-            const T* b = params + K * U;
-            cuda_detail::gemm(context().cublas(), cuda_detail::blas_int(U, "dense units"),
-                              cuda_detail::blas_int(n, "dense batch"), cuda_detail::blas_int(K, "dense inputs"), w,
-                              int(U), x, int(K), y, int(U), math_ == math::tf32);
-            bias_and_activation<typename L::activation, L::has_bias, U>(y, b, n);
-        } else if constexpr (std::is_same_v<cat, conv2d_tag> && std::is_same_v<T, float>) {
-            conv2d_cudnn<L, In, Out>(params, x, y, n);
-        } else if constexpr (std::is_same_v<cat, conv2d_tag>) {
-            // double: the direct kernel (one thread per output element).
-            constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
-            constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
-            constexpr cuda_detail::conv_geometry g{H,     W,     C,     OH,    OW,
-                                                   F,     L::kh, L::kw, L::sh, L::sw,
-                                                   pad_before(H, L::kh, L::sh, L::pad),
-                                                   pad_before(W, L::kw, L::sw, L::pad)};
-            const T* w = params;
-            const T* b = params + L::kh * L::kw * C * F;
+        } else if constexpr (std::is_same_v<cat, conv2d_tag> && !std::is_same_v<T, float>) {
+            // double: the direct kernel (one thread per output element) with bias and activation.
+            constexpr cuda_detail::conv_geometry g = direct_conv_geometry<L, In, Out>();
             const auto act = cuda_detail::activation_functor<typename L::activation>();
-            const index_t total = n * OH * OW * F;
             cuda_detail::conv2d_kernel<T, L::has_bias, std::remove_cv_t<decltype(act)>>
-                <<<cuda_detail::blocks_for(total), cuda_detail::threads_per_block, 0, st>>>(x, w, b, y, n, g, act);
+                <<<cuda_detail::blocks_for(n * Out::size), cuda_detail::threads_per_block, 0, st>>>(
+                    x, params, params + L::kh * L::kw * g.C * g.F, y, n, g, act);
             TYPENET_CUDA_CHECK_LAUNCH();
             if constexpr (std::is_same_v<typename L::activation, softmax>)
-                cuda_detail::launch_softmax_rows(st, y, y, n * OH * OW, F);
+                cuda_detail::launch_softmax_rows(st, y, y, n * g.OH * g.OW, g.F);
+        } else if constexpr (std::is_same_v<cat, dense_tag> || std::is_same_v<cat, conv2d_tag>) {
+            // double dense (cuBLAS), float conv (cuDNN): the product, then bias and activation.
+            const T* b = produce_raw<L, In, Out>(params, x, y, n);
+            constexpr index_t C = Out::value.back();
+            bias_and_activation<typename L::activation, L::has_bias, C>(y, b, n * Out::size / C);
         } else if constexpr (std::is_same_v<cat, pool2d_tag>) {
             constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
             constexpr cuda_detail::pool_geometry g{H,     W,     C,     Out::extents[0], Out::extents[1], L::ph,
@@ -353,19 +340,12 @@ struct cuda {
     }
 
 private:
-    // A float convolution through cuDNN (backend/cuda/cudnn.cuh): the plan for this layer and batch
-    // size is made on the first forward at that size and kept; the filter is rearranged to cuDNN's
-    // NHWC form on each call (the weights may have changed), an asymmetric "same" padding is made
-    // explicit, and bias + activation run as one expression kernel on the output.
+    // A float convolution through cuDNN (backend/cuda/cudnn.cuh), without bias or activation (the
+    // caller's expression kernel adds them): the plan for this layer and batch size is made on the
+    // first forward at that size (or by reserve) and kept; the filter is rearranged to cuDNN's NHWC
+    // form on each call (the weights may have changed); an asymmetric "same" padding is made explicit.
     template <class L, class In, class Out>
     void conv2d_cudnn(const float* params, const float* x, float* y, index_t n) {
-        constexpr index_t C = In::extents[2], F = L::filters;
-        conv2d_cudnn_raw<L, In, Out>(params, x, y, n);
-        bias_and_activation<typename L::activation, L::has_bias, F>(y, params + L::kh * L::kw * C * F,
-                                                                     n * Out::extents[0] * Out::extents[1]);
-    }
-    template <class L, class In, class Out>
-    void conv2d_cudnn_raw(const float* params, const float* x, float* y, index_t n) {
         constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
         constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters, KH = L::kh, KW = L::kw;
         constexpr index_t PT = pad_before(H, KH, L::sh, L::pad), PB = pad_after(H, KH, L::sh, L::pad);
@@ -375,7 +355,7 @@ private:
         cudaStream_t st = stream();
         cudnnHandle_t dnn = context().cudnn();
 
-        const auto key = std::make_pair(static_cast<const void*>(&cuda_detail::conv_plan_key<L, In>), n);
+        const auto key = std::make_pair(static_cast<const void*>(&cuda_detail::plan_key<L, In>), n);
         auto it = conv_plans_.find(key);
         if (it == conv_plans_.end()) {
             const cuda_detail::cudnn_conv_shape shape{n,  HP, WP, C,  F,  KH, KW, L::sh, L::sw, symmetric ? PT : 0,
@@ -408,7 +388,7 @@ private:
         using Act = typename L::activation;
         constexpr index_t K = In::size, U = L::units;
         constexpr bool relu = std::is_same_v<Act, typenet::relu>;
-        const auto key = std::make_pair(static_cast<const void*>(&cuda_detail::conv_plan_key<L, In>), n);
+        const auto key = std::make_pair(static_cast<const void*>(&cuda_detail::plan_key<L, In>), n);
         auto it = dense_plans_.find(key);
         if (it == dense_plans_.end())
             it = dense_plans_
@@ -424,6 +404,15 @@ private:
         if constexpr (std::is_same_v<Act, softmax>) cuda_detail::launch_softmax_rows(stream(), y, y, n, U);
     }
 
+    // The direct convolution kernel's geometry (double), as the CPU computes it.
+    template <class L, class In, class Out>
+    static constexpr cuda_detail::conv_geometry direct_conv_geometry() {
+        constexpr index_t H = In::extents[0], W = In::extents[1];
+        return {H,          W,     In::extents[2], Out::extents[0], Out::extents[1],
+                L::filters, L::kh, L::kw,          L::sh,           L::sw,
+                pad_before(H, L::kh, L::sh, L::pad), pad_before(W, L::kw, L::sw, L::pad)};
+    }
+
     // The GEMM or convolution of a producer without bias or activation; returns its bias.
     template <class L, class In, class Out, class T>
     const T* produce_raw(const T* params, const T* x, T* y, index_t n) {
@@ -435,21 +424,16 @@ private:
                               int(U), x, int(K), y, int(U), math_ == math::tf32);
             return params + K * U;
         } else {
-            constexpr index_t H = In::extents[0], W = In::extents[1], C = In::extents[2];
-            constexpr index_t OH = Out::extents[0], OW = Out::extents[1], F = L::filters;
             if constexpr (std::is_same_v<T, float>) {
-                conv2d_cudnn_raw<L, In, Out>(params, x, y, n);
+                conv2d_cudnn<L, In, Out>(params, x, y, n);
             } else {
-                constexpr cuda_detail::conv_geometry g{H,     W,     C,     OH,    OW,
-                                                       F,     L::kh, L::kw, L::sh, L::sw,
-                                                       pad_before(H, L::kh, L::sh, L::pad),
-                                                       pad_before(W, L::kw, L::sw, L::pad)};
+                constexpr cuda_detail::conv_geometry g = direct_conv_geometry<L, In, Out>();
                 cuda_detail::conv2d_kernel<T, false, fn::identity>
-                    <<<cuda_detail::blocks_for(n * OH * OW * F), cuda_detail::threads_per_block, 0, st>>>(
+                    <<<cuda_detail::blocks_for(n * Out::size), cuda_detail::threads_per_block, 0, st>>>(
                         x, params, nullptr, y, n, g, fn::identity{});
                 TYPENET_CUDA_CHECK_LAUNCH();
             }
-            return params + L::kh * L::kw * C * F;
+            return params + L::kh * L::kw * In::extents[2] * L::filters;
         }
     }
     // A fused epilogue's stages from the I-th on, wrapped around expression `inner`.

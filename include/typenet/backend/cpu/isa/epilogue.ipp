@@ -129,7 +129,7 @@ public:
 
 private:
     // A vector that straddles the end of batch norm's constants: one lane at a time, out of line
-    // (rare, and inlined into every store of a 24-accumulator kernel it made the kernel 150 KB).
+    // (rare; inlined, it grew every function that evaluates the epilogue).
     template <class S>
     TYPENET_KERNEL typename S::type by_lanes(typename S::type v, const T* at, index_t col) const {
         typename S::type r{};
