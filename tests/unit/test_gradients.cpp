@@ -28,7 +28,12 @@ struct gradient_checker {
         std::normal_distribution<double> d(0.0, 1.0);
         x.resize(std::size_t(n * Net::input_shape_t::size));
         r.resize(std::size_t(n * Net::output_shape_t::size));
-        for (auto& v : x) v = T(d(g));
+        if constexpr (Net::token_input) {  // ids for the embedding, every one in its table
+            using E = typename Net::template layer_type<0>;
+            for (auto& v : x) v = T(std::uniform_int_distribution<tn::index_t>(0, E::input_dim - 1)(g));
+        } else {
+            for (auto& v : x) v = T(d(g));
+        }
         for (auto& v : r) v = T(d(g));
         // Non-trivial parameters everywhere (BN gamma around 1, variances positive).
         auto p = m.parameters();
@@ -128,7 +133,34 @@ using residual_projection =
           tn::flatten, tn::dense<3>>;
 using frozen_net = probe<tn::frozen<tn::conv2d<3, tn::kernel<3>, tn::same, tn::relu>, tn::batch_norm<>>, tn::flatten, tn::dense<2>>;
 
+// Recurrent layers on float sequences (time 5, features 3): every cell, return_sequences into a
+// dense on the last axis, go_backwards, and stacks (gradients reach the first cell from its output
+// sequence).
+using seq_in = tn::input<5, 3>;
+using simple_rnn_net = tn::sequential<seq_in, tn::simple_rnn<4, tn::return_sequences<true>>, tn::dense<3, tn::tanh>,
+                                      tn::simple_rnn<3, tn::relu>, tn::dense<2>>;
+using lstm_net = tn::sequential<seq_in, tn::lstm<4, tn::return_sequences<true>>, tn::lstm<3, tn::go_backwards<true>>,
+                                tn::dense<2>>;
+using gru_net = tn::sequential<seq_in, tn::gru<4, tn::return_sequences<true>, tn::go_backwards<true>>, tn::gru<3>,
+                               tn::dense<2>>;
+using rnn_no_bias = tn::sequential<seq_in, tn::gru<3, tn::use_bias<false>, tn::return_sequences<true>>,
+                                   tn::lstm<2, tn::use_bias<false>>, tn::dense<2>>;
+using dense_last_axis = tn::sequential<tn::input<4, 3, 2>, tn::dense<3, tn::sigmoid>, tn::dense<2>, tn::flatten, tn::dense<2>>;
+using embedding_net = tn::sequential<tn::tokens<6>, tn::embedding<9, 4>, tn::lstm<3, tn::return_sequences<true>>,
+                                     tn::simple_rnn<2>, tn::dense<1, tn::sigmoid>>;
+
 }  // namespace
+
+TEST_CASE("gradients: simple_rnn, return_sequences, dense on the last axis") { check_double<simple_rnn_net>(); }
+TEST_CASE("gradients: lstm, stacked, go_backwards") { check_double<lstm_net>(); }
+TEST_CASE("gradients: gru (reset_after), stacked, go_backwards") { check_double<gru_net>(); }
+TEST_CASE("gradients: recurrent layers without bias") { check_double<rnn_no_bias>(); }
+TEST_CASE("gradients: dense on the last axis of a rank-3 input") { check_double<dense_last_axis>(); }
+TEST_CASE("gradients: embedding into recurrent layers") { check_double<embedding_net>(); }
+TEST_CASE("gradients: recurrent layers in float within 1e-3") {
+    check_float<lstm_net>();
+    check_float<gru_net>();
+}
 
 TEST_CASE("gradients: dense with every activation (double)") { check_double<dense_net>(); }
 TEST_CASE("gradients: conv2d valid / same / strided / even and non-square kernels") {

@@ -52,11 +52,32 @@ struct needs_hwc_input {
 };
 
 template <class Where, class Got>
-struct needs_flat_input {
-    // dense got an (H, W, C) (or other multi-axis) input: a flatten is missing before it.
+struct needs_sequence_input {
+    // simple_rnn / lstm / gru got an input that is not a (time, features) sequence: after a
+    // flatten, a recurrent layer without return_sequences<true>, or an (H, W, C) image.
     static_assert(reported<Where, Got>,
-                  "typenet: dense needs a rank-1 input but got the shape shown in "
-                  "needs_flat_input<at_layer<position, layer>, got<shape>>; insert flatten before it");
+                  "typenet: a recurrent layer needs a (time, features) input but got the shape shown in "
+                  "needs_sequence_input<at_layer<position, layer>, got<shape>>; give the recurrent layer "
+                  "before it return_sequences<true>, or reshape<time, features>");
+    static constexpr bool value = false;
+};
+
+template <class Where, class Got>
+struct embedding_needs_token_input {
+    // An embedding reads token ids: it must be the first layer, after tokens<len>.
+    static_assert(reported<Where, Got>,
+                  "typenet: embedding reads token ids, so it must be the first layer and the network must "
+                  "start with tokens<len>; see embedding_needs_token_input<at_layer<position, layer>, got<shape>>");
+    static constexpr bool value = false;
+};
+
+template <class Where, class Got>
+struct token_input_needs_embedding {
+    // tokens<len> is a sequence of integer ids; only an embedding turns them into vectors.
+    static_assert(reported<Where, Got>,
+                  "typenet: a network that starts with tokens<len> needs an embedding as its first layer; "
+                  "see token_input_needs_embedding<at_layer<position, layer>, got<shape>> (a float input "
+                  "is input<dims...>)");
     static constexpr bool value = false;
 };
 
@@ -84,8 +105,8 @@ struct window_does_not_tile_input {
 
 template <class Where>
 struct zero_or_negative_units {
-    // dense<0> or dense<-N>: a dense layer needs at least one unit.
-    static_assert(reported<Where>, "typenet: dense units must be > 0 (see at_layer<position, layer>)");
+    // dense<0>, lstm<-N>: a dense or recurrent layer needs at least one unit.
+    static_assert(reported<Where>, "typenet: units must be > 0 (see at_layer<position, layer>)");
     static constexpr bool value = false;
 };
 
@@ -165,9 +186,10 @@ struct not_a_layer {
 
 template <class First>
 struct network_must_start_with_input {
-    // sequential<...> must begin with input<...> so every shape can be computed.
+    // sequential<...> must begin with input<...> (or tokens<len>) so every shape can be computed.
     static_assert(reported<First>,
-                  "typenet: a network must start with input<dims...>; network_must_start_with_input<first type>");
+                  "typenet: a network must start with input<dims...> or tokens<len>; "
+                  "network_must_start_with_input<first type>");
     static constexpr bool value = false;
 };
 

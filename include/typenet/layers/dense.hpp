@@ -1,4 +1,5 @@
-// dense: Keras' Dense -- y = activation(x . kernel + bias), kernel (in, units), on rank-1 input.
+// dense: Keras' Dense -- y = activation(x . kernel + bias), kernel (in, units), on the last axis of
+// its input (a rank-1 input, or each position of a (time, features) or (H, W, C) one, as Keras).
 #pragma once
 
 #include "activation.hpp"
@@ -21,25 +22,29 @@ struct dense : layer_base {
     static constexpr const char* name = "dense";
     static constexpr const char* keras_class = "Dense";
     static constexpr int block_count = has_bias ? 2 : 1;
+    static constexpr bool last_axis = true;
 
     // Options are an activation and use_bias<bool>: not padding (same/valid) or strides.
     static_assert((detail::option_of_kind_v<Opts, activation_option, bias_option> && ...),
                   "typenet::dense<units, options...>: an option is not an activation or use_bias<bool>");
 
-    static constexpr verdict check(dims in, check_options = {}) {
+    static constexpr verdict check(dims, check_options = {}) {
         if (Units <= 0) return {problem::zero_or_negative_units};
-        // Keras' Dense would act on the last axis of an (H, W, C) input; typenet requires an
-        // explicit flatten, because forgetting it is by far the more common mistake.
-        if (in.rank != 1) return {problem::needs_flat_input};
         return {};
     }
-    static constexpr dims output(dims) { return make_dims({Units}); }
+    // The last axis becomes `units` wide; the leading axes stay.
+    static constexpr dims output(dims in) {
+        dims o = in;
+        o.e[o.rank - 1] = Units;
+        return o;
+    }
     static constexpr void blocks(dims in, param_block* out) {
-        out[0] = {"kernel", make_dims({in.size(), Units}), true};
+        out[0] = {"kernel", make_dims({in.back(), Units}), true};
         if constexpr (has_bias) out[1] = {"bias", make_dims({Units}), true};
     }
     static constexpr index_t flops(dims in) {
-        return 2 * in.size() * Units + (has_bias ? Units : 0) + activation::flops(make_dims({Units}));
+        const index_t rows = in.size() / in.back();
+        return rows * (2 * in.back() * Units + (has_bias ? Units : 0)) + activation::flops(output(in));
     }
 };
 

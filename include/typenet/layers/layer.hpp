@@ -17,7 +17,9 @@ namespace typenet {
 enum class problem {
     none,
     needs_hwc_input,
-    needs_flat_input,
+    needs_sequence_input,
+    embedding_needs_token_input,
+    token_input_needs_embedding,
     window_larger_than_input,
     window_does_not_tile_input,
     zero_or_negative_units,
@@ -39,9 +41,20 @@ struct verdict {
     constexpr bool ok() const { return what == problem::none; }
 };
 
-// Checks made while walking a network; strict mode adds the exact-tiling rule.
+// Checks made while walking a network; strict mode adds the exact-tiling rule. token_input: the
+// network's input is a sequence of token ids (tokens<len>), which only an embedding can take.
 struct check_options {
     bool strict_tiling = false;
+    bool token_input = false;
+};
+
+// How a parameter array starts (Keras' default initialisers): by its name (glorot_uniform kernels,
+// zero biases, BN gamma 1 ...), or as the layer asks.
+enum class param_init {
+    by_name,
+    orthogonal,        // recurrent kernels
+    uniform_005,       // embeddings: uniform in [-0.05, 0.05]
+    unit_forget_bias,  // LSTM bias: ones for the forget gate (the second quarter), zeros elsewhere
 };
 
 // One parameter array, in Keras get_weights() order and layout.
@@ -50,6 +63,7 @@ struct param_block {
     dims shape{};
     bool trainable = true;
     int row = 0;  // summary row of the layer that owns it (filled in by the chain)
+    param_init init = param_init::by_name;
 };
 
 // One line of summary(): Keras' layer name stem and class, output shape, parameter count.
@@ -85,6 +99,12 @@ struct layer_base {
     // pass, beyond its input and output -- per sample, and per batch (fixed).
     static constexpr index_t train_state(dims) { return 0; }
     static constexpr index_t train_state_fixed(dims) { return 0; }
+    // Only an embedding takes token ids (the network's first layer after tokens<len>).
+    static constexpr bool takes_token_ids = false;
+    // The layer acts on the last axis alone, the same way at every position of the leading ones
+    // (Keras' Dense on an (time, features) or (H, W, C) input): the composition runs it on
+    // n * (leading positions) rows of the last axis.
+    static constexpr bool last_axis = false;
 };
 
 template <class L>

@@ -67,6 +67,10 @@ struct ops {
         if constexpr (layer<L>) return L::row_count;
         else return 0;
     }
+    static constexpr bool takes_token_ids() {
+        if constexpr (layer<L>) return L::takes_token_ids;
+        else return false;
+    }
     static constexpr inference_form form() {
         if constexpr (layer<L>) return L::at_inference;
         else return inference_form::other;
@@ -129,12 +133,17 @@ struct plan_of {
         constexpr index_t (*flops[])(dims) = {&ops<Ls>::flops..., nullptr};
         constexpr index_t (*workspace[])(dims) = {&ops<Ls>::workspace..., nullptr};
         constexpr inference_form form[] = {ops<Ls>::form()..., inference_form::other};
+        constexpr bool takes_ids[] = {ops<Ls>::takes_token_ids()..., false};
 
         type p;
         p.shape[0] = in;
         for (std::size_t i = 0; i < N; ++i) {
             if (!is_layer[i] && p.first_non_layer < 0) p.first_non_layer = int(i);
-            p.v[i] = check[i](p.shape[i], opt);
+            // Token ids go into the first layer, and only an embedding reads them.
+            const bool ids_here = i == 0 && opt.token_input;
+            if (ids_here && !takes_ids[i]) p.v[i] = {problem::token_input_needs_embedding};
+            else if (takes_ids[i] && !ids_here) p.v[i] = {problem::embedding_needs_token_input};
+            else p.v[i] = check[i](p.shape[i], opt);
             if (!p.v[i].ok() && p.first_bad < 0) p.first_bad = int(i);
             p.shape[i + 1] = output[i](p.shape[i]);
             const index_t np = params[i](p.shape[i]);
@@ -244,7 +253,11 @@ constexpr bool raise() {
     constexpr verdict V = Chain::plan.v[I];
     constexpr problem p = V.what;
     if constexpr (p == problem::needs_hwc_input) return diag::needs_hwc_input<Where, G>::value;
-    else if constexpr (p == problem::needs_flat_input) return diag::needs_flat_input<Where, G>::value;
+    else if constexpr (p == problem::needs_sequence_input) return diag::needs_sequence_input<Where, G>::value;
+    else if constexpr (p == problem::embedding_needs_token_input)
+        return diag::embedding_needs_token_input<Where, G>::value;
+    else if constexpr (p == problem::token_input_needs_embedding)
+        return diag::token_input_needs_embedding<Where, G>::value;
     else if constexpr (p == problem::window_larger_than_input)
         return diag::window_larger_than_input<Where, G, window<V.a.e[0], V.a.e[1]>>::value;
     else if constexpr (p == problem::window_does_not_tile_input)
@@ -264,12 +277,12 @@ constexpr bool raise() {
     else return diag::invalid_layer_argument<Where>::value;
 }
 
-// The chain of Ls... bound to input shape In under check options O.
-template <class In, bool Strict, class... Ls>
+// The chain of Ls... bound to input shape In under check options O (Tokens: In holds token ids).
+template <class In, bool Strict, bool Tokens, class... Ls>
 struct bound_chain {
     using plan_type = plan_of<Ls...>;
     static constexpr std::size_t size = sizeof...(Ls);
-    static constexpr typename plan_type::type plan = plan_type::make(In::value, check_options{Strict});
+    static constexpr typename plan_type::type plan = plan_type::make(In::value, check_options{Strict, Tokens});
     static constexpr bool valid = plan.valid();
 
     template <std::size_t I>
@@ -293,8 +306,18 @@ struct bound_chain {
     }
 };
 
-template <class In, bool Strict, class... Ls>
-using chain_output_t = TYPENET_SHAPE_OF(bound_chain<In, Strict, Ls...>::plan.shape[sizeof...(Ls)]);
+template <class In, bool Strict, bool Tokens, class... Ls>
+using chain_output_t = TYPENET_SHAPE_OF(bound_chain<In, Strict, Tokens, Ls...>::plan.shape[sizeof...(Ls)]);
+
+// How a policy sees layer L on input In: a last-axis layer (dense) on a multi-axis input runs on
+// rows of the last axis -- n samples of (time, features) are n * time samples of (features).
+template <class L, class In, class Out>
+struct row_view {
+    static constexpr bool rows = L::last_axis && In::rank > 1;
+    static constexpr index_t per_sample = rows ? In::size / In::value.back() : 1;
+    using in = std::conditional_t<rows, shape<In::value.back()>, In>;
+    using out = std::conditional_t<rows, shape<Out::value.back()>, Out>;
+};
 
 // ---- running a chain on a policy -----------------------------------------------------------------
 // The policy object supplies forward<L, In, Out>(params, x, y, n, ws) for leaf layers, plus copy and
@@ -343,6 +366,9 @@ template <class T, class L, class In, class Out, class Policy, class Epi>
 void run_layer(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws, const Epi& epi) {
     if constexpr (composite_layer<L>) {
         L::template forward<T, In, Out>(pol, params, x, y, n, ws, epi);
+    } else if constexpr (row_view<L, In, Out>::rows) {
+        using V = row_view<L, In, Out>;
+        run_layer<T, L, typename V::in, typename V::out>(pol, params, x, y, n * V::per_sample, ws, epi);
     } else if constexpr (Epi::size == 0) {
         pol.template forward<L, In, Out>(params, x, y, n, ws);
     } else if constexpr (L::at_inference == inference_form::producer && fused_forward<Policy, L, In, Out, T, Epi>) {

@@ -25,7 +25,7 @@ struct path : layer_base {
     static constexpr int row_count = list::total_rows();
 
     template <class In, bool Strict = false>
-    using chain = detail::bound_chain<In, Strict, Ls...>;
+    using chain = detail::bound_chain<In, Strict, false, Ls...>;
 
     static constexpr auto plan(dims in, check_options o = {}) { return list::make(in, o); }
     static constexpr verdict check(dims in, check_options o = {}) {

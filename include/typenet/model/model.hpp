@@ -54,7 +54,35 @@ template <class T>
 void keras_initialize(const param_block& b, T* out, std::mt19937_64& rng) {
     const index_t n = b.shape.size();
     const std::string_view name = b.name;
-    if (name == "kernel") {
+    if (b.init == param_init::uniform_005) {  // Keras' Embedding: uniform(-0.05, 0.05)
+        std::uniform_real_distribution<double> u(-0.05, 0.05);
+        for (index_t i = 0; i < n; ++i) out[i] = T(u(rng));
+    } else if (b.init == param_init::unit_forget_bias) {  // LSTM: gates i f c o, forget bias 1
+        const index_t u = n / 4;
+        for (index_t i = 0; i < n; ++i) out[i] = T(i >= u && i < 2 * u ? 1 : 0);
+    } else if (b.init == param_init::orthogonal) {
+        // Keras' Orthogonal on (units, k * units): rows of a normal matrix made orthonormal
+        // (Gram-Schmidt, twice for accuracy), as the Q of its QR decomposition.
+        const index_t rows = b.shape.e[0], cols = n / rows;
+        std::normal_distribution<double> g(0.0, 1.0);
+        std::vector<double> q(static_cast<std::size_t>(n));
+        for (auto& v : q) v = g(rng);
+        for (index_t r = 0; r < rows; ++r) {
+            double* qr = q.data() + r * cols;
+            for (int pass = 0; pass < 2; ++pass)
+                for (index_t p = 0; p < r; ++p) {
+                    const double* qp = q.data() + p * cols;
+                    double d = 0;
+                    for (index_t c = 0; c < cols; ++c) d += qr[c] * qp[c];
+                    for (index_t c = 0; c < cols; ++c) qr[c] -= d * qp[c];
+                }
+            double norm = 0;
+            for (index_t c = 0; c < cols; ++c) norm += qr[c] * qr[c];
+            norm = std::sqrt(norm);
+            for (index_t c = 0; c < cols; ++c) qr[c] = norm > 0 ? qr[c] / norm : 0;
+        }
+        for (index_t i = 0; i < n; ++i) out[i] = T(q[std::size_t(i)]);
+    } else if (name == "kernel") {
         index_t fan_in = 1, fan_out = 1;
         if (b.shape.rank >= 2) {
             index_t receptive = 1;

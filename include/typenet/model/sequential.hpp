@@ -5,6 +5,7 @@
 #include <array>
 #include <type_traits>
 
+#include "../layers/embedding.hpp"
 #include "../layers/reshape.hpp"
 #include "chain.hpp"
 #include "composite.hpp"
@@ -28,20 +29,31 @@ template <index_t... Ds>
 struct input_shape_of<input<Ds...>> {
     using type = shape<Ds...>;
 };
+template <index_t Len>
+struct input_shape_of<tokens<Len>> {
+    using type = shape<Len>;
+};
+template <class First>
+inline constexpr bool is_tokens_v = false;
+template <index_t Len>
+inline constexpr bool is_tokens_v<tokens<Len>> = true;
 }  // namespace detail
 
 template <class Rules, class First, class... Ls>
 struct basic_sequential {
     using input_shape_t = typename detail::input_shape_of<First>::type;
-    using chain = detail::bound_chain<input_shape_t, Rules::strict, Ls...>;
+    // The input is a sequence of token ids (tokens<len>), carried as integer values of the model's
+    // element type; predict / fit / evaluate also take them as batch<std::int32_t, shape<len>>.
+    static constexpr bool token_input = detail::is_tokens_v<First>;
+    using chain = detail::bound_chain<input_shape_t, Rules::strict, token_input, Ls...>;
 
 private:
     static constexpr bool checked_input() {
-        if constexpr (is_input_v<First>) return First::valid;
+        if constexpr (is_input_v<First> || token_input) return First::valid;
         else return false;
     }
     static constexpr bool checked() {
-        if constexpr (!is_input_v<First>) return diag::network_must_start_with_input<First>::value;
+        if constexpr (!is_input_v<First> && !token_input) return diag::network_must_start_with_input<First>::value;
         else if constexpr (!First::valid) return false;  // input<>'s own static_assert says why
         else return chain::report();
     }
@@ -54,7 +66,7 @@ public:
     static constexpr const char* name = "sequential";
     static constexpr auto& plan = chain::plan;
     static constexpr std::size_t layer_count = sizeof...(Ls);
-    using output_shape_t = detail::chain_output_t<input_shape_t, Rules::strict, Ls...>;
+    using output_shape_t = detail::chain_output_t<input_shape_t, Rules::strict, token_input, Ls...>;
     static constexpr input_shape_t input_shape{};
     static constexpr output_shape_t output_shape{};
 

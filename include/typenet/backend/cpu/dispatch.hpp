@@ -20,6 +20,7 @@
 #include "gemm.hpp"
 #include "isa.hpp"
 #include "kernels.hpp"
+#include "recurrent.hpp"
 #include "simd.hpp"
 
 // One copy of the kernels per instruction set at or above the baseline of this translation unit

@@ -96,6 +96,12 @@ struct cpu {
             produce<L, In, Out>(params, x, y, n, cpu_detail::own_activation<L, In, T>(),
                                 cpu_detail::activation_epilogue<Act, T>());
             cpu_detail::finish_activation<Act>(y, n * Out::size / Out::value.back(), Out::value.back());
+        } else if constexpr (std::is_same_v<cat, embedding_tag>) {
+            parallel(n, [&](index_t b, index_t e) {
+                cpu_detail::embedding_forward<L, In::size>(params, x + b * In::size, y + b * Out::size, e - b, b);
+            });
+        } else if constexpr (std::is_same_v<cat, recurrent_tag>) {
+            recurrent_forward<L, In>(params, x, y, n, ws, static_cast<T*>(nullptr));
         } else {
             parallel(n, [&](index_t b, index_t e) {
                 forward_range<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, ws);
@@ -147,6 +153,120 @@ struct cpu {
         });
     }
 
+    // x (rows, D) . w (D, G) -> y (rows, G) on the register-tiled dense kernels (a dense layer
+    // without bias or activation): the recurrent layers' projections.
+    template <index_t D, index_t G, class T>
+    void multiply(const T* w, const T* x, T* y, index_t rows) {
+        using P = dense<G, use_bias<false>>;
+        produce<P, shape<D>, shape<G>>(w, x, y, rows, cpu_detail::own_activation<P, shape<D>, T>(),
+                                       cpu_detail::activation_epilogue<linear, T>());
+    }
+
+    // A recurrent layer over n sequences: the input projection of every step as one GEMM, then per
+    // step h . recurrent_kernel (GEMM) and the cells (samples over the threads). ws: n * L::workspace
+    // elements; save: what training keeps (backend/cpu/recurrent.hpp), or nullptr.
+    template <class L, class In, class T>
+    void recurrent_forward(const T* params, const T* x, T* y, index_t n, T* ws, T* save) {
+        constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
+        constexpr index_t SS = cpu_detail::cell_layout<L>::save;
+        const T* w = params;
+        const T* r = params + D * G;
+        const T* bias = L::has_bias ? params + (D + U) * G : nullptr;
+        T* proj = ws;
+        T* rec = proj + n * S * G;
+        T* h = rec + n * G;
+        T* c = h + n * U;
+        multiply<D, G>(w, x, proj, n * S);
+        std::fill(h, h + 2 * n * U, T(0));
+        for (index_t s = 0; s < S; ++s) {
+            const index_t t = L::backwards ? S - 1 - s : s;
+            if (s > 0) multiply<U, G>(r, h, rec, n);
+            parallel(n, [&](index_t b, index_t e) {
+                cpu_detail::with_kernels([&](auto k) {
+                    decltype(k)::template recurrent_cells<L>(proj + (b * S + t) * G, S * G, s > 0 ? rec + b * G : nullptr,
+                                                             bias, h + b * U, c + b * U,
+                                                             save ? save + (b * S + s) * SS : nullptr, S * SS, e - b);
+                });
+            });
+            if constexpr (L::sequences)
+                for (index_t i = 0; i < n; ++i) std::copy(h + i * U, h + (i + 1) * U, y + (i * S + s) * U);
+        }
+        if constexpr (!L::sequences) copy(y, h, n * U);
+    }
+
+    // Backpropagation through time: per step (last first) the cells' gradients and dL/dh of the
+    // step before (. recurrent_kernel^T); then the weight gradients and dL/dx as whole-sequence
+    // products.
+    template <class L, class In, class T>
+    void recurrent_backward(const T* params, T* grads, const T* x, T* dy, T* dx, index_t n, const T* save,
+                            const train_context& ctx) {
+        constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
+        constexpr index_t SS = cpu_detail::cell_layout<L>::save;
+        constexpr bool two = L::cell == cell_kind::gru;  // the GRU's dgh differs from dgx
+        const T* w = params;
+        const T* r = params + D * G;
+        T* mem = reinterpret_cast<T*>(scratch((n * S * G * (two ? 2 : 1) + 2 * n * U) * index_t(sizeof(T))));
+        T* dgx = mem;
+        T* dgh = two ? dgx + n * S * G : dgx;
+        T* dh = dgh + n * S * G;
+        T* dc = dh + n * U;
+        std::fill(dh, dh + 2 * n * U, T(0));
+        for (index_t s = S - 1; s >= 0; --s) {
+            if constexpr (L::sequences) {
+                for (index_t i = 0; i < n; ++i) add(dh + i * U, dy + (i * S + s) * U, U);
+            } else if (s == S - 1) {
+                add(dh, dy, n * U);
+            }
+            parallel(n, [&](index_t b, index_t e) {
+                cpu_detail::with_kernels([&](auto k) {
+                    using K = decltype(k);
+                    K::template recurrent_cells_backward<L>(save + (b * S + s) * SS,
+                                                            s > 0 ? save + (b * S + s - 1) * SS : nullptr, S * SS,
+                                                            dh + b * U, dc + b * U, dgx + (b * S + s) * G,
+                                                            dgh + (b * S + s) * G, S * G, e - b);
+                    // dL/dh_prev += dgh . recurrent_kernel^T
+                    if (s > 0)
+                        K::multiply_transposed(dh + b * U, U, dgh + (b * S + s) * G, S * G, r, e - b, U, G, true);
+                });
+            });
+        }
+        if (ctx.param_grads) {
+            T* gw = grads;
+            T* gr = grads + D * G;
+            T* gb = grads + (D + U) * G;
+            std::fill(grads, grads + (D + U) * G + (L::has_bias ? (two ? 2 : 1) * G : 0), T(0));
+            // The step s of sample i read x at time t(s) and h after step s - 1.
+            cpu_detail::with_kernels([&](auto k) {
+                using K = decltype(k);
+                for (index_t i = 0; i < n; ++i)
+                    for (index_t s = 0; s < S; ++s) {
+                        const index_t t = L::backwards ? S - 1 - s : s;
+                        K::accumulate_outer(gw, x + (i * S + t) * D, D, dgx + (i * S + s) * G, G, 1, D, G);
+                        if (s > 0)
+                            K::accumulate_outer(gr, save + (i * S + s - 1) * SS + cpu_detail::cell_layout<L>::h, SS,
+                                                dgh + (i * S + s) * G, G, 1, U, G);
+                    }
+            });
+            if constexpr (L::has_bias) {
+                for (index_t k = 0; k < n * S; ++k) add(gb, dgx + k * G, G);
+                if constexpr (two)
+                    for (index_t k = 0; k < n * S; ++k) add(gb + G, dgh + k * G, G);
+            }
+        }
+        if (dx) {
+            parallel(n, [&](index_t b, index_t e) {
+                cpu_detail::with_kernels([&](auto k) {
+                    for (index_t i = b; i < e; ++i)
+                        for (index_t s = 0; s < S; ++s) {
+                            const index_t t = L::backwards ? S - 1 - s : s;
+                            decltype(k)::multiply_transposed(dx + (i * S + t) * D, D, dgx + (i * S + s) * G, G, w, 1, D,
+                                                             G, false);
+                        }
+                });
+            });
+        }
+    }
+
     // The layers that are not GEMM-shaped, on samples [0, n) of x and y (one thread's share).
     template <class L, class In, class Out, class T>
     static void forward_range(const T* params, const T* x, T* y, index_t n, T* /*ws*/) {
@@ -180,6 +300,9 @@ struct cpu {
             });
         else if constexpr (std::is_same_v<cat, dropout_tag>)
             cpu_detail::dropout_train_forward<L, In>(x, y, n, state, ctx);
+        else if constexpr (std::is_same_v<cat, recurrent_tag>)
+            recurrent_forward<L, In>(static_cast<const T*>(params), x, y, n,
+                                     reinterpret_cast<T*>(scratch(n * L::workspace(In::value) * index_t(sizeof(T)))), state);
         else
             forward<L, In, Out>(static_cast<const T*>(params), x, y, n, static_cast<T*>(nullptr));
     }
@@ -236,6 +359,15 @@ struct cpu {
                 for (index_t i = 0; i < n * count_in; ++i) dx[i] = dy[i] * state[i];
         } else if constexpr (std::is_same_v<cat, reshape_tag>) {
             if (dx) copy(dx, dy, n * count_in);
+        } else if constexpr (std::is_same_v<cat, embedding_tag>) {
+            // Ids have no gradient; each id's row gathers the gradients of its positions.
+            constexpr index_t D = L::output_dim;
+            if (ctx.param_grads) {
+                std::fill(grads, grads + L::input_dim * D, T(0));
+                for (index_t i = 0; i < n * count_in; ++i) add(grads + index_t(x[i]) * D, dy + i * D, D);
+            }
+        } else if constexpr (std::is_same_v<cat, recurrent_tag>) {
+            recurrent_backward<L, In>(params, grads, x, dy, dx, n, state, ctx);
         } else {
             static_assert(sizeof(L) == 0, "typenet::cpu: no backward kernel for this layer category");
         }

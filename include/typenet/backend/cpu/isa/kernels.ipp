@@ -81,6 +81,27 @@ struct kernels {
                                     const T* stats, const train_context& ctx) {
         cpu_detail::batch_norm_backward<L, In>(params, grads, dy, dx, n, xhat, stats, ctx);
     }
+    // Recurrent layers (backend/cpu/recurrent.hpp).
+    template <class L, class T>
+    static void recurrent_cells(const T* p, index_t ps, const T* rec, const T* bias, T* h, T* c, T* save, index_t ss,
+                                index_t rows) {
+        cpu_detail::recurrent_cells<L>(p, ps, rec, bias, h, c, save, ss, rows);
+    }
+    template <class L, class T>
+    static void recurrent_cells_backward(const T* sv, const T* prev, index_t ss, T* dh, T* dc, T* dgx, T* dgh, index_t gs,
+                                         index_t rows) {
+        cpu_detail::recurrent_cells_backward<L>(sv, prev, ss, dh, dc, dgx, dgh, gs, rows);
+    }
+    template <class T>
+    static void accumulate_outer(T* dst, const T* a, index_t as, const T* b, index_t bs, index_t rows, index_t A,
+                                 index_t B) {
+        cpu_detail::accumulate_outer(dst, a, as, b, bs, rows, A, B);
+    }
+    template <class T>
+    static void multiply_transposed(T* out, index_t os, const T* a, index_t as, const T* w, index_t rows, index_t A,
+                                    index_t B, bool accumulate) {
+        cpu_detail::multiply_transposed(out, os, a, as, w, rows, A, B, accumulate);
+    }
     template <class L, class In, class Out, class T, class Par>
     static void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
                                const train_context& ctx, bool last, T* scratch, Par&& parallel) {
