@@ -23,6 +23,12 @@ using m2 = tn::sequential<tn::input<28, 28, 1>,
                           tn::dense<64, tn::relu>,
                           tn::dense<10, tn::softmax>>;
 
+// M3: Embedding(10000,128,input_length=20) -> SimpleRNN(64) -> Dense(1,sigmoid)
+using m3 = tn::sequential<tn::tokens<20>, tn::embedding<10000, 128>, tn::simple_rnn<64>, tn::dense<1, tn::sigmoid>>;
+
+// M4: Embedding(10000,128,input_length=20) -> LSTM(64) -> Dense(1,sigmoid)
+using m4 = tn::sequential<tn::tokens<20>, tn::embedding<10000, 128>, tn::lstm<64>, tn::dense<1, tn::sigmoid>>;
+
 // VGG16's convolutional base (Keras applications.VGG16, include_top=False) as a layer list.
 using vgg16_base = tn::path<
     tn::conv2d<64, tn::kernel<3>, tn::same, tn::relu>, tn::conv2d<64, tn::kernel<3>, tn::same, tn::relu>,

@@ -146,6 +146,10 @@ using gru_net = tn::sequential<seq_in, tn::gru<4, tn::return_sequences<true>, tn
 using rnn_no_bias = tn::sequential<seq_in, tn::gru<3, tn::use_bias<false>, tn::return_sequences<true>>,
                                    tn::lstm<2, tn::use_bias<false>>, tn::dense<2>>;
 using dense_last_axis = tn::sequential<tn::input<4, 3, 2>, tn::dense<3, tn::sigmoid>, tn::dense<2>, tn::flatten, tn::dense<2>>;
+using bidirectional_net =
+    tn::sequential<seq_in, tn::bidirectional<tn::lstm<3, tn::return_sequences<true>>>,
+                   tn::bidirectional<tn::gru<2, tn::return_sequences<true>, tn::go_backwards<true>>>,
+                   tn::bidirectional<tn::simple_rnn<2>>, tn::dense<2>>;
 using embedding_net = tn::sequential<tn::tokens<6>, tn::embedding<9, 4>, tn::lstm<3, tn::return_sequences<true>>,
                                      tn::simple_rnn<2>, tn::dense<1, tn::sigmoid>>;
 
@@ -156,6 +160,7 @@ TEST_CASE("gradients: lstm, stacked, go_backwards") { check_double<lstm_net>(); 
 TEST_CASE("gradients: gru (reset_after), stacked, go_backwards") { check_double<gru_net>(); }
 TEST_CASE("gradients: recurrent layers without bias") { check_double<rnn_no_bias>(); }
 TEST_CASE("gradients: dense on the last axis of a rank-3 input") { check_double<dense_last_axis>(); }
+TEST_CASE("gradients: bidirectional lstm / gru / simple_rnn") { check_double<bidirectional_net>(); }
 TEST_CASE("gradients: embedding into recurrent layers") { check_double<embedding_net>(); }
 TEST_CASE("gradients: recurrent layers in float within 1e-3") {
     check_float<lstm_net>();

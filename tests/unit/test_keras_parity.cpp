@@ -29,7 +29,10 @@ using e4 = tn::sequential<tn::input<9, 9, 2>, tn::max_pool2d<3, tn::strides<2>>,
 using e5 = tn::sequential<tn::input<6>, tn::dense<4, tn::relu>, tn::dropout<25>, tn::reshape<2, 2>, tn::flatten,
                           tn::dense<2>>;
 
-std::string fixture(const std::string& name) { return std::string(TYPENET_FIXTURES) + "/keras/" + name; }
+// "m2" is in keras/, "keras_rnn/m3" in its own folder.
+std::string fixture(const std::string& name) {
+    return std::string(TYPENET_FIXTURES) + (name.find('/') == std::string::npos ? "/keras/" : "/") + name;
+}
 
 std::vector<float> array_named(const std::vector<tn::io::npy_array>& arrays, const std::string& name) {
     std::vector<float> v;
@@ -132,11 +135,57 @@ void check_summary_text(const std::string& model) {
     std::stringstream keras;
     keras << f.rdbuf();
     std::ostringstream ours;
-    tn::summary<Net>(ours, model);
+    tn::summary<Net>(ours, model.substr(model.find('/') + 1));  // the title names the model, not its folder
     CHECK(ours.str() == keras.str());
 }
 
+// Sequence models (tools/make_keras_rnn_fixtures.py).
+using r1 = tn::sequential<tn::input<12, 6>, tn::gru<8>, tn::dense<3, tn::softmax>>;
+using r2 = tn::sequential<tn::input<10, 5>, tn::lstm<8, tn::return_sequences<true>>, tn::dense<6, tn::tanh>,
+                          tn::gru<5, tn::return_sequences<true>, tn::go_backwards<true>>,
+                          tn::simple_rnn<4, tn::go_backwards<true>>, tn::dense<2>>;
+using r3 = tn::sequential<tn::tokens<9>, tn::embedding<50, 6>, tn::bidirectional<tn::lstm<5, tn::return_sequences<true>>>,
+                          tn::bidirectional<tn::gru<4>>, tn::dense<2, tn::softmax>>;
+
+// Token models also predict from the int32 ids a tokenizer and pad_sequences give.
+template <class Net>
+void check_token_ids(const std::string& model) {
+    auto m = tn::make_model<Net>();
+    REQUIRE(m.load_npz(fixture(model + ".weights.npz")).ok());
+    std::vector<tn::io::npy_array> io;
+    REQUIRE(tn::io::read_npz(fixture(model + ".io.npz"), io).ok());
+    const auto v = array_named(io, "ids");
+    REQUIRE(v.size() == 3 * Net::input_shape_t::size);
+    tn::batch<std::int32_t, typename Net::input_shape_t> ids(3);
+    for (std::size_t i = 0; i < v.size(); ++i) ids.data()[i] = std::int32_t(v[i]);
+    const auto y = array_named(io, "y");
+    const auto out = m.predict(ids);
+    for (std::size_t i = 0; i < y.size(); ++i) CHECK(out[tn::index_t(i)] == doctest::Approx(y[i]).epsilon(1e-5));
+}
+
+template <class Net>
+void check_all(const std::string& model) {
+    check_rows<Net>(model);
+    check_outputs<Net>(model);
+    check_summary_text<Net>(model);
+}
+
 }  // namespace
+
+TEST_CASE("Keras parity: M3 (Embedding, SimpleRNN)") {
+    check_all<seed::m3>("keras_rnn/m3");
+    check_token_ids<seed::m3>("keras_rnn/m3");
+}
+TEST_CASE("Keras parity: M4 (Embedding, LSTM)") {
+    check_all<seed::m4>("keras_rnn/m4");
+    check_token_ids<seed::m4>("keras_rnn/m4");
+}
+TEST_CASE("Keras parity: r1 GRU (reset_after)") { check_all<r1>("keras_rnn/r1"); }
+TEST_CASE("Keras parity: r2 stacked return_sequences, dense on the last axis, go_backwards") { check_all<r2>("keras_rnn/r2"); }
+TEST_CASE("Keras parity: r3 bidirectional LSTM and GRU after an embedding") {
+    check_all<r3>("keras_rnn/r3");
+    check_token_ids<r3>("keras_rnn/r3");
+}
 
 TEST_CASE("Keras parity: M1") { check_rows<seed::m1>("m1"); check_outputs<seed::m1>("m1"); check_summary_text<seed::m1>("m1"); }
 TEST_CASE("Keras parity: M2") { check_rows<seed::m2>("m2"); check_outputs<seed::m2>("m2"); check_summary_text<seed::m2>("m2"); }

@@ -4,6 +4,7 @@
 // regression's 500 epochs. Tolerance: 1e-5 relative (plus 1e-6 absolute for values near zero).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ namespace {
 using net_t = tn::sequential<tn::input<6, 6, 2>, tn::conv2d<3, tn::kernel<3>, tn::same, tn::relu>, tn::batch_norm<>,
                              tn::max_pool2d<2>, tn::flatten, tn::dense<5>, tn::dense<4, tn::softmax>>;
 static_assert(net_t::param_count == 233 && net_t::trainable_count == 227);
+using seed_m4 = tn::sequential<tn::tokens<20>, tn::embedding<10000, 128>, tn::lstm<64>, tn::dense<1, tn::sigmoid>>;
 
 std::string fixture(const std::string& f) { return std::string(TYPENET_FIXTURES) + "/keras_train/" + f; }
 
@@ -146,4 +148,72 @@ TEST_CASE("training parity: toy regression, 500 epochs of SGD on y = 2x - 1") {
     CHECK(close(ws[1].values[0], a["b"][0], 1e-5));
     tn::tensor<float, tn::shape<1>> ten{10.0f};
     CHECK(close(m.predict(ten)[0], a["predict10"][0], 1e-5));
+}
+
+// ---- M4 (Embedding -> LSTM -> Dense(1, sigmoid)), binary cross-entropy, Adam -----------------------
+// keras_rnn/m4_train.npz (tools/make_keras_rnn_fixtures.py): batches of 4, ids below 256 and none
+// twice in a batch, so the fixture holds embedding rows 0..255; every other row must come out of
+// training unchanged.
+namespace {
+struct m4_training {
+    static constexpr tn::index_t rows = 256, n = 4;
+    tn::model<seed_m4> m;
+    archive a{"../keras_rnn/m4_train.npz"};
+    std::vector<float> untouched;  // embedding rows 64.. as initialised here
+    m4_training() {
+        auto w = m.get_weights();
+        for (std::size_t i = 0; i < w.size(); ++i) {
+            const auto v = a["init_" + std::to_string(i)];
+            std::copy(v.begin(), v.end(), w[i].values.begin());
+        }
+        untouched.assign(w[0].values.begin() + rows * 128, w[0].values.end());
+        REQUIRE(m.set_weights(w).ok());
+    }
+    void check_weights(const std::string& prefix, const std::string& what) {
+        const auto w = m.get_weights();
+        for (std::size_t i = 0; i < w.size(); ++i) {
+            const auto expected = a[prefix + std::to_string(i)];
+            std::vector<float> ours(w[i].values.begin(), w[i].values.begin() + tn::index_t(expected.size()));
+            check_close(ours, expected, what + " weight " + std::to_string(i) + " (" + w[i].layer + " " + w[i].name + ")");
+        }
+        CHECK(std::equal(untouched.begin(), untouched.end(), w[0].values.begin() + rows * 128));
+    }
+};
+}  // namespace
+
+TEST_CASE("training parity: M4 gradients (embedding, LSTM, dense, binary cross-entropy)") {
+    m4_training t;
+    t.m.compile(tn::sgd{}, tn::binary_crossentropy{});
+    const auto x = t.a["x0"];
+    const auto y = t.a["y0"];
+    std::mt19937_64 rng(1);
+    tn::train_context ctx{true, true, false, &rng};
+    const float* out = t.m.train_forward(x.data(), m4_training::n, ctx);
+    bool fused = false;
+    tn::detail::loss_and_gradient<float>(tn::binary_crossentropy{}, out, y.data(), t.m.output_gradient(), m4_training::n,
+                                         1, tn::output_activation::sigmoid, &fused);
+    ctx.logits_grad = fused;
+    t.m.backward(x.data(), m4_training::n, ctx);
+    for (std::size_t k = 0; k < seed_m4::param_blocks.size(); ++k) {
+        const auto expected = t.a["g_" + std::to_string(k)];
+        const auto g = t.m.gradients().subspan(std::size_t(seed_m4::block_offsets[k]), expected.size());
+        check_close(std::vector<float>(g.begin(), g.end()), expected, "M4 gradient " + std::to_string(k), 1e-4, 1e-6);
+    }
+    // Rows no id of the batch names get no gradient.
+    const auto g0 = t.m.gradients().subspan(std::size_t(m4_training::rows * 128), std::size_t((10000 - m4_training::rows) * 128));
+    CHECK(std::all_of(g0.begin(), g0.end(), [](float v) { return v == 0.0f; }));
+}
+
+TEST_CASE("training parity: M4, three Adam steps") {
+    m4_training t;
+    t.m.compile(tn::adam{}, tn::binary_crossentropy{});  // Keras' default, learning rate 0.001
+    const auto losses = t.a["loss"];
+    for (int step = 0; step < 3; ++step) {
+        const auto x = t.a["x" + std::to_string(step)];
+        const auto y = t.a["y" + std::to_string(step)];
+        const double loss = t.m.train_on_batch(x.data(), y.data(), m4_training::n);
+        INFO("M4 Adam step " << step + 1);
+        CHECK(close(loss, losses[std::size_t(step)]));
+        t.check_weights("w" + std::to_string(step + 1) + "_", "M4 Adam step " + std::to_string(step + 1));
+    }
 }

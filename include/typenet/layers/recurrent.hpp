@@ -91,7 +91,17 @@ struct recurrent_layer : layer_base {
     // Training keeps, per step: the gates after their activations, the state after the step (h,
     // and c for an LSTM) and, for the GRU, the recurrent projection of its candidate.
     static constexpr index_t train_state(dims in) { return in[0] * (gate_width + 3 * Units); }
+
+    // The same layer reading the sequence the other way (Bidirectional's backward layer).
+    using reversed = recurrent_layer<Cell, Units, Name, Class, go_backwards<!backwards>, Opts...>;
 };
+
+template <class L>
+inline constexpr bool is_recurrent_v = false;
+template <cell_kind Cell, index_t Units, const char* Name, const char* Class, class... Opts>
+inline constexpr bool is_recurrent_v<recurrent_layer<Cell, Units, Name, Class, Opts...>> = true;
+template <class L>
+concept recurrent = requires { typename L::reversed; } && is_recurrent_v<typename L::reversed::reversed>;
 }  // namespace detail
 
 // Keras' SimpleRNN(units): simple_rnn<64>, simple_rnn<32, return_sequences<true>, relu>.
@@ -104,5 +114,42 @@ struct lstm : detail::recurrent_layer<cell_kind::lstm, Units, detail::lstm_name,
 // Keras' GRU(units) with reset_after=True (Keras 3's default).
 template <index_t Units, class... Opts>
 struct gru : detail::recurrent_layer<cell_kind::gru, Units, detail::gru_name, detail::gru_class, Opts...> {};
+
+struct bidirectional_tag {};
+
+// Keras' Bidirectional(layer) with merge_mode="concat": the layer, and a copy of it that reads the
+// sequence the other way, side by side; outputs [forward, backward] on the last axis (with
+// return_sequences the backward outputs are put back in time order, as Keras does). Weights: the
+// forward layer's, then the backward layer's. bidirectional<lstm<64, return_sequences<true>>>.
+template <class Layer>
+struct bidirectional : layer_base {
+    static_assert(detail::recurrent<Layer>,
+                  "typenet::bidirectional<layer>: the layer must be a simple_rnn, lstm or gru");
+    using category = bidirectional_tag;
+    using forward_layer = std::conditional_t<detail::recurrent<Layer>, typename Layer::reversed::reversed, void>;
+    using backward_layer = std::conditional_t<detail::recurrent<Layer>, typename Layer::reversed, void>;
+    static constexpr const char* name = "bidirectional";
+    static constexpr const char* keras_class = "Bidirectional";
+    static constexpr int block_count = 2 * forward_layer::block_count;
+
+    static constexpr verdict check(dims in, check_options o = {}) { return forward_layer::check(in, o); }
+    static constexpr dims output(dims in) {
+        dims d = forward_layer::output(in);
+        d.e[d.rank - 1] *= 2;
+        return d;
+    }
+    static constexpr void blocks(dims in, param_block* out) {
+        forward_layer::blocks(in, out);
+        backward_layer::blocks(in, out + forward_layer::block_count);
+    }
+    static constexpr index_t flops(dims in) { return 2 * forward_layer::flops(in); }
+    // Each direction's output, then the inner layer's scratch.
+    static constexpr index_t workspace(dims in) {
+        return 2 * forward_layer::output(in).size() + forward_layer::workspace(in);
+    }
+    static constexpr index_t train_state(dims in) {
+        return 2 * (forward_layer::output(in).size() + forward_layer::train_state(in));
+    }
+};
 
 }  // namespace typenet

@@ -99,6 +99,25 @@ void keras_initialize(const param_block& b, T* out, std::mt19937_64& rng) {
     }
 }
 
+// Token ids as a tokenizer and pad_sequences give them (std::int32_t), for a network that starts
+// with tokens<len>: the model reads them as exact values of its element type.
+template <class X>
+concept int_token_tensor = requires {
+    typename X::value_type;
+    typename X::shape_type;
+} && std::is_same_v<std::remove_const_t<typename X::value_type>, std::int32_t>;
+template <class Net>
+concept token_network = requires {
+    { Net::token_input } -> std::convertible_to<bool>;
+} && Net::token_input;
+template <class T, class X>
+batch<T, typename X::shape_type> token_values(const X& ids) {
+    batch<T, typename X::shape_type> b(ids.samples());
+    const index_t count = ids.samples() * X::shape_type::size;
+    for (index_t i = 0; i < count; ++i) b.data()[i] = T(ids.data()[i]);
+    return b;
+}
+
 // Everything both model kinds share; Derived provides params_data() (host pointer) or
 // read/write through its policy buffer, and run(x, y, n).
 template <class Derived, class Net, class T>
@@ -142,6 +161,19 @@ public:
         batch<T, output_shape_t> y(x.samples());
         if constexpr (std::is_same_v<S, input_shape_t>) self().run_host(x.data(), y.data(), x.samples());
         return y;
+    }
+    // Token ids (networks that start with tokens<len>): the same, from std::int32_t ids.
+    template <class S>
+        requires detail::token_network<Net>
+    tensor<T, output_shape_t> predict(const tensor<std::int32_t, S>& ids) {
+        tensor<T, S> x;
+        for (index_t i = 0; i < S::size; ++i) x[i] = T(ids[i]);
+        return predict(x);
+    }
+    template <class S>
+        requires detail::token_network<Net>
+    batch<T, output_shape_t> predict(const batch<std::int32_t, S>& ids) {
+        return predict(detail::token_values<T>(ids));
     }
     template <class S, class U>
     batch<T, output_shape_t> predict(tensor_view<U, S> x) {

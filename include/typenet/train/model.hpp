@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <random>
@@ -106,9 +107,16 @@ public:
         target_view y{};
         label_span y_labels{};
         bool given = false, has_labels = false;
+        std::shared_ptr<const batch<T, input_shape_t>> owned{};  // token ids given as std::int32_t
         validation_data() = default;
         template <class X, class Y>
-        validation_data(const X& vx, const Y& vy) : x(inputs_of(vx, "validation")), given(true) {
+        validation_data(const X& vx, const Y& vy) : given(true) {
+            if constexpr (detail::int_token_tensor<X> && detail::token_network<Net>) {
+                owned = std::make_shared<const batch<T, input_shape_t>>(detail::token_values<T>(vx));
+                x = input_view(owned->data(), owned->samples());
+            } else {
+                x = inputs_of(vx, "validation");
+            }
             if constexpr (detail::class_indices<Y>) {
                 y_labels = label_span(vy);
                 has_labels = true;
@@ -142,18 +150,22 @@ public:
     // given indices gets one-hot targets (or the index itself as a 0/1 target for a one-unit output).
     template <class X, class Y>
     history fit(const X& x, const Y& y, fit_options o = {}) {
-        const input_view xv = inputs_of(x, "fit");
-        if constexpr (detail::class_indices<Y>) {
-            return fit_labels(xv, label_span(y), o);
+        if constexpr (detail::int_token_tensor<X> && detail::token_network<Net>) {
+            return fit(detail::token_values<T>(x), y, std::move(o));
         } else {
-            const target_view yv = targets_of(y, "fit");
-            if (!compiled_) return not_compiled(o);
-            if (xv.samples() != yv.samples()) return refused(o, "fit", xv.samples(), yv.samples());
-            if (sparse_targets()) {
-                const labels l = labels_from_targets(yv);
-                return fit_labels(xv, label_span(l), o);
+            const input_view xv = inputs_of(x, "fit");
+            if constexpr (detail::class_indices<Y>) {
+                return fit_labels(xv, label_span(y), o);
+            } else {
+                const target_view yv = targets_of(y, "fit");
+                if (!compiled_) return not_compiled(o);
+                if (xv.samples() != yv.samples()) return refused(o, "fit", xv.samples(), yv.samples());
+                if (sparse_targets()) {
+                    const labels l = labels_from_targets(yv);
+                    return fit_labels(xv, label_span(l), o);
+                }
+                return fit_impl(xv, yv.data(), false, o);
             }
-            return fit_impl(xv, yv.data(), false, o);
         }
     }
 
@@ -161,32 +173,40 @@ public:
     // The same x and y as fit.
     template <class X, class Y>
     evaluation evaluate(const X& x, const Y& y, index_t batch_size = 32) {
-        const input_view xv = inputs_of(x, "evaluate");
-        if constexpr (detail::class_indices<Y>) {
-            return evaluate_labels(xv, label_span(y), batch_size);
+        if constexpr (detail::int_token_tensor<X> && detail::token_network<Net>) {
+            return evaluate(detail::token_values<T>(x), y, batch_size);
         } else {
-            const target_view yv = targets_of(y, "evaluate");
-            if (!compiled_) return refused_evaluation(not_compiled_message("evaluate"));
-            if (xv.samples() != yv.samples()) return refused_evaluation("evaluate", xv.samples(), yv.samples());
-            if (sparse_targets()) {
-                const labels l = labels_from_targets(yv);
-                return evaluate_labels(xv, label_span(l), batch_size);
+            const input_view xv = inputs_of(x, "evaluate");
+            if constexpr (detail::class_indices<Y>) {
+                return evaluate_labels(xv, label_span(y), batch_size);
+            } else {
+                const target_view yv = targets_of(y, "evaluate");
+                if (!compiled_) return refused_evaluation(not_compiled_message("evaluate"));
+                if (xv.samples() != yv.samples()) return refused_evaluation("evaluate", xv.samples(), yv.samples());
+                if (sparse_targets()) {
+                    const labels l = labels_from_targets(yv);
+                    return evaluate_labels(xv, label_span(l), batch_size);
+                }
+                return evaluate_impl(xv, yv.data(), false, batch_size);
             }
-            return evaluate_impl(xv, yv.data(), false, batch_size);
         }
     }
     using base::predict;
     // Batched prediction of a batch or a view, batch_size samples at a time (bounded activation memory).
     template <class X>
     batch<T, output_shape_t> predict(const X& x, index_t batch_size) {
-        const input_view xv = inputs_of(x, "predict");
-        batch<T, output_shape_t> y(xv.samples());
-        for (index_t i = 0; i < xv.samples(); i += batch_size) {
-            const index_t k = std::min(batch_size, xv.samples() - i);
-            this->forward(input_view(xv.data() + i * input_shape_t::size, k),
-                          tensor_view<T, output_shape_t>(y.data() + i * out_size, k));
+        if constexpr (detail::int_token_tensor<X> && detail::token_network<Net>) {
+            return predict(detail::token_values<T>(x), batch_size);
+        } else {
+            const input_view xv = inputs_of(x, "predict");
+            batch<T, output_shape_t> y(xv.samples());
+            for (index_t i = 0; i < xv.samples(); i += batch_size) {
+                const index_t k = std::min(batch_size, xv.samples() - i);
+                this->forward(input_view(xv.data() + i * input_shape_t::size, k),
+                              tensor_view<T, output_shape_t>(y.data() + i * out_size, k));
+            }
+            return y;
         }
-        return y;
     }
 
     // ---- one step -----------------------------------------------------------------------------------

@@ -102,6 +102,8 @@ struct cpu {
             });
         } else if constexpr (std::is_same_v<cat, recurrent_tag>) {
             recurrent_forward<L, In>(params, x, y, n, ws, static_cast<T*>(nullptr));
+        } else if constexpr (std::is_same_v<cat, bidirectional_tag>) {
+            bidirectional_forward<L, In>(params, x, y, n, ws, static_cast<T*>(nullptr));
         } else {
             parallel(n, [&](index_t b, index_t e) {
                 forward_range<L, In, Out>(params, x + b * In::size, y + b * Out::size, e - b, ws);
@@ -194,18 +196,88 @@ struct cpu {
         if constexpr (!L::sequences) copy(y, h, n * U);
     }
 
+    // Bidirectional: both directions into the workspace (or, training, into `save`), then side by
+    // side, the backward one back in time order.
+    template <class L, class In, class T>
+    void bidirectional_forward(const T* params, const T* x, T* y, index_t n, T* ws, T* save) {
+        using F = typename L::forward_layer;
+        using B = typename L::backward_layer;
+        constexpr index_t O = F::output(In::value).size(), U = F::units, S = In::extents[0];
+        constexpr index_t half = recurrent_params<F, In>();
+        T* yf = save ? save : ws;
+        T* yb = yf + n * O;
+        T* inner = save ? reinterpret_cast<T*>(scratch(n * F::workspace(In::value) * index_t(sizeof(T)))) : yb + n * O;
+        T* sf = save ? yb + n * O : nullptr;
+        T* sb = save ? sf + n * F::train_state(In::value) : nullptr;
+        recurrent_forward<F, In>(params, x, yf, n, inner, sf);
+        recurrent_forward<B, In>(params + half, x, yb, n, inner, sb);
+        for (index_t i = 0; i < n; ++i) {
+            if constexpr (F::sequences) {
+                for (index_t t = 0; t < S; ++t) {
+                    // Each direction's output at step s is at position s of its output sequence.
+                    const index_t tf = F::backwards ? S - 1 - t : t, tb = B::backwards ? S - 1 - t : t;
+                    std::copy(yf + (i * S + tf) * U, yf + (i * S + tf + 1) * U, y + (i * S + t) * 2 * U);
+                    std::copy(yb + (i * S + tb) * U, yb + (i * S + tb + 1) * U, y + (i * S + t) * 2 * U + U);
+                }
+            } else {
+                std::copy(yf + i * U, yf + (i + 1) * U, y + i * 2 * U);
+                std::copy(yb + i * U, yb + (i + 1) * U, y + i * 2 * U + U);
+            }
+        }
+    }
+    template <class L, class In>
+    static constexpr index_t recurrent_params() {
+        param_block b[3]{};
+        L::blocks(In::value, b);
+        index_t p = 0;
+        for (int i = 0; i < L::block_count; ++i) p += b[i].shape.size();
+        return p;
+    }
+    template <class L, class In>
+    static constexpr index_t recurrent_backward_scratch(index_t n) {
+        constexpr index_t S = In::extents[0], U = L::units, G = L::gate_width;
+        return n * S * G * (L::cell == cell_kind::gru ? 2 : 1) + 2 * n * U;
+    }
+    template <class L, class In, class T>
+    void bidirectional_backward(const T* params, T* grads, const T* x, const T* dy, T* dx, index_t n, const T* state,
+                                const train_context& ctx) {
+        using F = typename L::forward_layer;
+        using B = typename L::backward_layer;
+        constexpr index_t O = F::output(In::value).size(), U = F::units, S = In::extents[0];
+        constexpr index_t half = recurrent_params<F, In>();
+        const index_t inner = recurrent_backward_scratch<F, In>(n);
+        T* mem = reinterpret_cast<T*>(scratch((2 * n * O + inner) * index_t(sizeof(T))));
+        T* dyf = mem;
+        T* dyb = dyf + n * O;
+        for (index_t i = 0; i < n; ++i) {
+            if constexpr (F::sequences) {
+                for (index_t t = 0; t < S; ++t) {
+                    const index_t tf = F::backwards ? S - 1 - t : t, tb = B::backwards ? S - 1 - t : t;
+                    std::copy(dy + (i * S + t) * 2 * U, dy + (i * S + t) * 2 * U + U, dyf + (i * S + tf) * U);
+                    std::copy(dy + (i * S + t) * 2 * U + U, dy + (i * S + t + 1) * 2 * U, dyb + (i * S + tb) * U);
+                }
+            } else {
+                std::copy(dy + i * 2 * U, dy + i * 2 * U + U, dyf + i * U);
+                std::copy(dy + i * 2 * U + U, dy + (i + 1) * 2 * U, dyb + i * U);
+            }
+        }
+        const T* sf = state + 2 * n * O;
+        const T* sb = sf + n * F::train_state(In::value);
+        recurrent_backward<F, In>(params, grads, x, dyf, dx, n, sf, ctx, dyb + n * O, false);
+        recurrent_backward<B, In>(params + half, grads + half, x, dyb, dx, n, sb, ctx, dyb + n * O, true);
+    }
+
     // Backpropagation through time: per step (last first) the cells' gradients and dL/dh of the
     // step before (. recurrent_kernel^T); then the weight gradients and dL/dx as whole-sequence
-    // products.
+    // products. mem: recurrent_backward_scratch elements; add_dx: dx += instead of dx =.
     template <class L, class In, class T>
-    void recurrent_backward(const T* params, T* grads, const T* x, T* dy, T* dx, index_t n, const T* save,
-                            const train_context& ctx) {
+    void recurrent_backward(const T* params, T* grads, const T* x, const T* dy, T* dx, index_t n, const T* save,
+                            const train_context& ctx, T* mem, bool add_dx) {
         constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
         constexpr index_t SS = cpu_detail::cell_layout<L>::save;
         constexpr bool two = L::cell == cell_kind::gru;  // the GRU's dgh differs from dgx
         const T* w = params;
         const T* r = params + D * G;
-        T* mem = reinterpret_cast<T*>(scratch((n * S * G * (two ? 2 : 1) + 2 * n * U) * index_t(sizeof(T))));
         T* dgx = mem;
         T* dgh = two ? dgx + n * S * G : dgx;
         T* dh = dgh + n * S * G;
@@ -260,7 +332,7 @@ struct cpu {
                         for (index_t s = 0; s < S; ++s) {
                             const index_t t = L::backwards ? S - 1 - s : s;
                             decltype(k)::multiply_transposed(dx + (i * S + t) * D, D, dgx + (i * S + s) * G, G, w, 1, D,
-                                                             G, false);
+                                                             G, add_dx);
                         }
                 });
             });
@@ -303,6 +375,8 @@ struct cpu {
         else if constexpr (std::is_same_v<cat, recurrent_tag>)
             recurrent_forward<L, In>(static_cast<const T*>(params), x, y, n,
                                      reinterpret_cast<T*>(scratch(n * L::workspace(In::value) * index_t(sizeof(T)))), state);
+        else if constexpr (std::is_same_v<cat, bidirectional_tag>)
+            bidirectional_forward<L, In>(static_cast<const T*>(params), x, y, n, static_cast<T*>(nullptr), state);
         else
             forward<L, In, Out>(static_cast<const T*>(params), x, y, n, static_cast<T*>(nullptr));
     }
@@ -367,7 +441,10 @@ struct cpu {
                 for (index_t i = 0; i < n * count_in; ++i) add(grads + index_t(x[i]) * D, dy + i * D, D);
             }
         } else if constexpr (std::is_same_v<cat, recurrent_tag>) {
-            recurrent_backward<L, In>(params, grads, x, dy, dx, n, state, ctx);
+            T* mem = reinterpret_cast<T*>(scratch(recurrent_backward_scratch<L, In>(n) * index_t(sizeof(T))));
+            recurrent_backward<L, In>(params, grads, x, dy, dx, n, state, ctx, mem, false);
+        } else if constexpr (std::is_same_v<cat, bidirectional_tag>) {
+            bidirectional_backward<L, In>(params, grads, x, dy, dx, n, state, ctx);
         } else {
             static_assert(sizeof(L) == 0, "typenet::cpu: no backward kernel for this layer category");
         }
