@@ -27,6 +27,12 @@ Models:
         -> Dense(2), on (10, 5) floats
     r3  Embedding(50, 6) -> Bidirectional(LSTM(5, return_sequences)) ->
         Bidirectional(GRU(4)) -> Dense(2, softmax), tokens (9,)
+    r4  Conv1D(4, 3, same, relu) -> MaxPooling1D(2) -> Conv1D(5, 2, strides 2,
+        no bias) -> AveragePooling1D(3, strides 1, same) ->
+        GlobalAveragePooling1D -> Dense(2), on (16, 3) floats
+    r5  Conv1D(3, 4, strides 2, same, tanh) (TensorFlow's asymmetric padding) ->
+        MaxPooling1D(3, strides 2, same) -> GRU(3, return_sequences) ->
+        GlobalMaxPooling1D -> Dense(2, softmax), on (9, 4) floats
 
 Training fixture (M4, binary cross-entropy, Adam() with its default learning rate 0.001):
     m4_train.npz  init_<i> (initial get_weights(), embeddings rows 0..255 only:
@@ -113,6 +119,29 @@ def build_r3():
         layers.Bidirectional(layers.GRU(4)),
         layers.Dense(2, activation="softmax"),
     ], name="r3")
+
+
+def build_r4():
+    return keras.Sequential([
+        keras.Input((16, 3)),
+        layers.Conv1D(4, 3, padding="same", activation="relu"),
+        layers.MaxPooling1D(2),
+        layers.Conv1D(5, 2, strides=2, use_bias=False),
+        layers.AveragePooling1D(3, strides=1, padding="same"),
+        layers.GlobalAveragePooling1D(),
+        layers.Dense(2),
+    ], name="r4")
+
+
+def build_r5():
+    return keras.Sequential([
+        keras.Input((9, 4)),
+        layers.Conv1D(3, 4, strides=2, padding="same", activation="tanh"),
+        layers.MaxPooling1D(3, strides=2, padding="same"),
+        layers.GRU(3, return_sequences=True),
+        layers.GlobalMaxPooling1D(),
+        layers.Dense(2, activation="softmax"),
+    ], name="r5")
 
 
 def real_layers(model):
@@ -263,7 +292,8 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     tf.config.experimental.enable_op_determinism()
-    for name, build in [("m3", build_m3), ("m4", build_m4), ("r1", build_r1), ("r2", build_r2), ("r3", build_r3)]:
+    for name, build in [("m3", build_m3), ("m4", build_m4), ("r1", build_r1), ("r2", build_r2), ("r3", build_r3), ("r4", build_r4),
+                        ("r5", build_r5)]:
         emit(name, build, args.out, print)
     emit_m4_train(args.out, print)
 

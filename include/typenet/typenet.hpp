@@ -13,6 +13,7 @@
 #include "core/train_context.hpp"
 #include "layers/activation.hpp"
 #include "layers/conv.hpp"
+#include "layers/conv1d.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/embedding.hpp"

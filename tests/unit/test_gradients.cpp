@@ -150,6 +150,11 @@ using bidirectional_net =
     tn::sequential<seq_in, tn::bidirectional<tn::lstm<3, tn::return_sequences<true>>>,
                    tn::bidirectional<tn::gru<2, tn::return_sequences<true>, tn::go_backwards<true>>>,
                    tn::bidirectional<tn::simple_rnn<2>>, tn::dense<2>>;
+using conv1d_net = tn::sequential<tn::input<9, 3>, tn::conv1d<4, 3, tn::same, tn::tanh>, tn::max_pool1d<2, tn::same>,
+                                  tn::conv1d<3, 2, tn::strides<2>, tn::use_bias<false>>, tn::average_pool1d<2, tn::strides<1>>,
+                                  tn::lstm<2, tn::return_sequences<true>>, tn::global_max_pool1d, tn::dense<2>>;
+using conv1d_avg = tn::sequential<tn::input<8, 2>, tn::conv1d<3, 4, tn::strides<2>, tn::same>, tn::global_average_pool1d,
+                                  tn::dense<2>>;
 using embedding_net = tn::sequential<tn::tokens<6>, tn::embedding<9, 4>, tn::lstm<3, tn::return_sequences<true>>,
                                      tn::simple_rnn<2>, tn::dense<1, tn::sigmoid>>;
 
@@ -161,6 +166,10 @@ TEST_CASE("gradients: gru (reset_after), stacked, go_backwards") { check_double<
 TEST_CASE("gradients: recurrent layers without bias") { check_double<rnn_no_bias>(); }
 TEST_CASE("gradients: dense on the last axis of a rank-3 input") { check_double<dense_last_axis>(); }
 TEST_CASE("gradients: bidirectional lstm / gru / simple_rnn") { check_double<bidirectional_net>(); }
+TEST_CASE("gradients: conv1d, 1-D poolings") {
+    check_double<conv1d_net>();
+    check_double<conv1d_avg>();
+}
 TEST_CASE("gradients: embedding into recurrent layers") { check_double<embedding_net>(); }
 TEST_CASE("gradients: recurrent layers in float within 1e-3") {
     check_float<lstm_net>();

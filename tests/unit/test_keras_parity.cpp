@@ -146,6 +146,12 @@ using r2 = tn::sequential<tn::input<10, 5>, tn::lstm<8, tn::return_sequences<tru
                           tn::simple_rnn<4, tn::go_backwards<true>>, tn::dense<2>>;
 using r3 = tn::sequential<tn::tokens<9>, tn::embedding<50, 6>, tn::bidirectional<tn::lstm<5, tn::return_sequences<true>>>,
                           tn::bidirectional<tn::gru<4>>, tn::dense<2, tn::softmax>>;
+using r4 = tn::sequential<tn::input<16, 3>, tn::conv1d<4, 3, tn::same, tn::relu>, tn::max_pool1d<2>,
+                          tn::conv1d<5, 2, tn::strides<2>, tn::use_bias<false>>, tn::average_pool1d<3, tn::strides<1>, tn::same>,
+                          tn::global_average_pool1d, tn::dense<2>>;
+using r5 = tn::sequential<tn::input<9, 4>, tn::conv1d<3, 4, tn::strides<2>, tn::same, tn::tanh>,
+                          tn::max_pool1d<3, tn::strides<2>, tn::same>, tn::gru<3, tn::return_sequences<true>>,
+                          tn::global_max_pool1d, tn::dense<2, tn::softmax>>;
 
 // Token models also predict from the int32 ids a tokenizer and pad_sequences give.
 template <class Net>
@@ -185,6 +191,10 @@ TEST_CASE("Keras parity: r2 stacked return_sequences, dense on the last axis, go
 TEST_CASE("Keras parity: r3 bidirectional LSTM and GRU after an embedding") {
     check_all<r3>("keras_rnn/r3");
     check_token_ids<r3>("keras_rnn/r3");
+}
+TEST_CASE("Keras parity: r4 conv1d, 1-D poolings") { check_all<r4>("keras_rnn/r4"); }
+TEST_CASE("Keras parity: r5 conv1d with asymmetric same padding, strided same pooling, GRU, global max pool") {
+    check_all<r5>("keras_rnn/r5");
 }
 
 TEST_CASE("Keras parity: M1") { check_rows<seed::m1>("m1"); check_outputs<seed::m1>("m1"); check_summary_text<seed::m1>("m1"); }

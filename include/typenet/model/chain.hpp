@@ -309,14 +309,42 @@ struct bound_chain {
 template <class In, bool Strict, bool Tokens, class... Ls>
 using chain_output_t = TYPENET_SHAPE_OF(bound_chain<In, Strict, Tokens, Ls...>::plan.shape[sizeof...(Ls)]);
 
-// How a policy sees layer L on input In: a last-axis layer (dense) on a multi-axis input runs on
-// rows of the last axis -- n samples of (time, features) are n * time samples of (features).
+// How a policy sees layer L on input In. A 1-D layer (conv1d, the 1-D poolings) is its 2-D twin
+// (L::planar) on a (1, steps, channels) image; a last-axis layer (dense) on a multi-axis input
+// runs on rows of the last axis -- n samples of (time, features) are n * time samples of
+// (features). Anything else as it is.
+template <class S>
+struct prepend_one;
+template <index_t... Ds>
+struct prepend_one<shape<Ds...>> {
+    using type = shape<1, Ds...>;
+};
+template <class L>
+concept planar_layer = requires { typename L::planar; };
 template <class L, class In, class Out>
-struct row_view {
-    static constexpr bool rows = L::last_axis && In::rank > 1;
-    static constexpr index_t per_sample = rows ? In::size / In::value.back() : 1;
-    using in = std::conditional_t<rows, shape<In::value.back()>, In>;
-    using out = std::conditional_t<rows, shape<Out::value.back()>, Out>;
+struct kernel_view {
+    static constexpr bool changed = false;
+    static constexpr index_t per_sample = 1;
+    using layer = L;
+    using in = In;
+    using out = Out;
+};
+template <planar_layer L, class In, class Out>
+struct kernel_view<L, In, Out> {
+    static constexpr bool changed = true;
+    static constexpr index_t per_sample = 1;
+    using layer = typename L::planar;
+    using in = typename prepend_one<In>::type;
+    using out = std::conditional_t<Out::rank == 2, typename prepend_one<Out>::type, Out>;
+};
+template <class L, class In, class Out>
+    requires(!planar_layer<L> && L::last_axis && In::rank > 1)
+struct kernel_view<L, In, Out> {
+    static constexpr bool changed = true;
+    static constexpr index_t per_sample = In::size / In::value.back();
+    using layer = L;
+    using in = shape<In::value.back()>;
+    using out = shape<Out::value.back()>;
 };
 
 // ---- running a chain on a policy -----------------------------------------------------------------
@@ -366,9 +394,9 @@ template <class T, class L, class In, class Out, class Policy, class Epi>
 void run_layer(Policy& pol, const T* params, const T* x, T* y, index_t n, T* ws, const Epi& epi) {
     if constexpr (composite_layer<L>) {
         L::template forward<T, In, Out>(pol, params, x, y, n, ws, epi);
-    } else if constexpr (row_view<L, In, Out>::rows) {
-        using V = row_view<L, In, Out>;
-        run_layer<T, L, typename V::in, typename V::out>(pol, params, x, y, n * V::per_sample, ws, epi);
+    } else if constexpr (kernel_view<L, In, Out>::changed) {
+        using V = kernel_view<L, In, Out>;
+        run_layer<T, typename V::layer, typename V::in, typename V::out>(pol, params, x, y, n * V::per_sample, ws, epi);
     } else if constexpr (Epi::size == 0) {
         pol.template forward<L, In, Out>(params, x, y, n, ws);
     } else if constexpr (L::at_inference == inference_form::producer && fused_forward<Policy, L, In, Out, T, Epi>) {

@@ -83,20 +83,22 @@ struct train_memory {
 
 template <class T, class L, class In, class Out, class Policy>
 void train_layer(Policy& pol, T* params, const T* x, T* y, index_t n, T* state, T* fixed, const train_context& ctx) {
-    using V = row_view<L, In, Out>;
+    using V = kernel_view<L, In, Out>;
     if constexpr (composite_layer<L>) L::template train_forward<T, In, Out>(pol, params, x, y, n, state, fixed, ctx);
-    else pol.template train_forward<L, typename V::in, typename V::out>(params, x, y, n * V::per_sample, state, fixed, ctx);
+    else
+        pol.template train_forward<typename V::layer, typename V::in, typename V::out>(params, x, y, n * V::per_sample, state,
+                                                                                      fixed, ctx);
 }
 
 template <class T, class L, class In, class Out, class Policy>
 void backward_layer(Policy& pol, const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
                     const T* state, const T* fixed, T* scratch, const train_context& ctx, bool last) {
-    using V = row_view<L, In, Out>;
+    using V = kernel_view<L, In, Out>;
     if constexpr (composite_layer<L>)
         L::template backward<T, In, Out>(pol, params, grads, x, y, dy, dx, n, state, fixed, scratch, ctx);
     else
-        pol.template backward<L, typename V::in, typename V::out>(params, grads, x, y, dy, dx, n * V::per_sample, state,
-                                                                  fixed, ctx, last);
+        pol.template backward<typename V::layer, typename V::in, typename V::out>(params, grads, x, y, dy, dx,
+                                                                                 n * V::per_sample, state, fixed, ctx, last);
 }
 
 // Output of layer I of a chain in training memory.
