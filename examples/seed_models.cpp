@@ -32,18 +32,20 @@ void show(const char* title, const char* keras_name) {
               << ", inference arena per sample: " << tn::detail::readable_bytes(double(Net::arena_bytes)) << "\n";
 }
 
-// Load Keras' weights and input batch, predict, compare with Keras' output.
+// Load Keras' weights and input batch, predict, compare with Keras' output. `folder`: under the
+// fixtures' parent ("keras" for the image models, "keras_rnn" for the text ones).
 template <class Net>
-void compare_with_keras(const std::string& name) {
+void compare_with_keras(const std::string& name, const std::string& folder = "keras") {
     auto m = tn::make_model<Net>();
-    const std::string weights = g_dir + "/" + name + ".weights.npz";
+    const std::string dir = folder == "keras" ? g_dir : g_dir + "/../" + folder;
+    const std::string weights = dir + "/" + name + ".weights.npz";
     if (tn::status s = m.load_npz(weights); !s) {
         std::cout << "  could not load weights: " << s.message() << "\n";
         ++g_failures;
         return;
     }
     std::vector<tn::io::npy_array> io;
-    if (tn::status s = tn::io::read_npz(g_dir + "/" + name + ".io.npz", io); !s) {
+    if (tn::status s = tn::io::read_npz(dir + "/" + name + ".io.npz", io); !s) {
         std::cout << "  could not read inputs: " << s.message() << "\n";
         ++g_failures;
         return;
@@ -94,6 +96,10 @@ int main(int argc, char** argv) {
     compare_with_keras<seed::m1>("m1");
     show<seed::m2>("M2: Fashion-MNIST CNN", "m2");
     compare_with_keras<seed::m2>("m2");
+    show<seed::m3>("M3: text classifier, Embedding + SimpleRNN (token ids in)", "m3");
+    compare_with_keras<seed::m3>("m3", "keras_rnn");
+    show<seed::m4>("M4: text classifier, Embedding + LSTM (token ids in)", "m4");
+    compare_with_keras<seed::m4>("m4", "keras_rnn");
     show<seed::m5>("M5: frozen VGG16 base + new head (transfer learning)", "m5");
     run_once<seed::m5>();
     show<seed::m6>("M6: ResNet for CIFAR-10", "m6");

@@ -113,6 +113,8 @@ using m13 = tn::sequential<tn::input<125, 94, 3>,
 // Keras' numbers (../shared/SEED_MODELS.md), checked at compile time.
 static_assert(m1::param_count == 1'050'890 && m1::non_trainable_count == 0);
 static_assert(m2::param_count == 93'322);
+static_assert(m3::param_count == 1'292'417 && m3::output_shape == tn::shape<1>{});
+static_assert(m4::param_count == 1'329'473 && m4::output_shape == tn::shape<1>{});
 static_assert(m5::param_count == 21'140'042 && m5::trainable_count == 6'425'354 && m5::non_trainable_count == 14'714'688);
 static_assert(m6::param_count == 833'610 && m6::trainable_count == 830'858 && m6::non_trainable_count == 2'752);
 static_assert(m7::param_count == 2);

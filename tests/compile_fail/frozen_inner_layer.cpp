@@ -1,15 +1,15 @@
-// A frozen base with a dense layer inside it before the flatten: the error names the inner layer.
+// A frozen base with a pooling inside it after the flatten: the error names the inner layer.
 //
-// expect: diag::needs_flat_input<at_layer<1, dense<8>>, got<shape<8, 8, 8>>>
-// expect: frozen<conv2d<8, 3, relu>, dense<8>>
-// first-error: static.assert.* failed.*typenet: dense needs a rank-1 input
+// expect: diag::needs_hwc_input<at_layer<2, max_pool2d<2>>, got<shape<512>>>
+// expect: frozen<conv2d<8, 3, relu>, flatten, max_pool2d<2>>
+// first-error: static.assert.* failed.*typenet: layer needs an .H, W, C. input
 #include <typenet/typenet.hpp>
 namespace tn = typenet;
 
 #ifdef TYPENET_FAIL
-using base = tn::frozen<tn::conv2d<8, tn::kernel<3, 3>, tn::relu>, tn::dense<8>>;
+using base = tn::frozen<tn::conv2d<8, tn::kernel<3, 3>, tn::relu>, tn::flatten, tn::max_pool2d<2>>;
 #else
-using base = tn::frozen<tn::conv2d<8, tn::kernel<3, 3>, tn::relu>, tn::flatten, tn::dense<8>>;
+using base = tn::frozen<tn::conv2d<8, tn::kernel<3, 3>, tn::relu>, tn::max_pool2d<2>, tn::flatten>;
 #endif
 using net = tn::sequential<tn::input<10, 10, 3>, base, tn::dense<2, tn::softmax>>;
 

@@ -1,7 +1,7 @@
 // dense<0>: a dense layer without units.
 //
 // expect: diag::zero_or_negative_units<at_layer<1, dense<0, softmax>>>
-// first-error: static.assert.* failed.*typenet: dense units must be > 0
+// first-error: static.assert.* failed.*typenet: units must be > 0
 #include <typenet/typenet.hpp>
 namespace tn = typenet;
 

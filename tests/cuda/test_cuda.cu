@@ -84,7 +84,14 @@ void compare_cpu_cuda(std::uint64_t seed, std::initializer_list<index_t> batches
     std::uniform_real_distribution<double> u(-1.0, 1.0);
     for (const index_t n : batches) {
         tn::batch<T, In> x(n);
-        for (auto& v : x) v = T(u(rng));
+        if constexpr (Net::token_input) {  // ids for the embedding (its last row included)
+            using E = typename Net::template layer_type<0>;
+            std::uniform_int_distribution<index_t> id(0, E::input_dim - 1);
+            for (auto& v : x) v = T(id(rng));
+            x.data()[0] = T(E::input_dim - 1);
+        } else {
+            for (auto& v : x) v = T(u(rng));
+        }
         tn::batch<T, Out> y(n);
         host.forward(x.view(), y.view());
 
@@ -137,6 +144,16 @@ using residual_net = tn::sequential<
 using global_max_net = tn::sequential<tn::input<5, 7, 6>, tn::conv2d<4, tn::kernel<2>>, tn::global_max_pool2d>;
 using global_avg_net = tn::sequential<tn::input<5, 7, 6>, tn::global_average_pool2d, tn::dense<2>>;
 
+// Sequence layers: every cell, return_sequences, go_backwards, bidirectional, dense on the last
+// axis, conv1d and the 1-D poolings (their 2-D twins on the device).
+using sequence_net = tn::sequential<tn::input<12, 5>, tn::conv1d<6, 3, tn::same, tn::relu>, tn::max_pool1d<2>,
+                                    tn::lstm<8, tn::return_sequences<true>>, tn::dense<6, tn::tanh>,
+                                    tn::gru<5, tn::return_sequences<true>, tn::go_backwards<true>>,
+                                    tn::bidirectional<tn::simple_rnn<4, tn::return_sequences<true>>>,
+                                    tn::bidirectional<tn::lstm<3>>, tn::dense<2, tn::softmax>>;
+using pooled_sequence_net = tn::sequential<tn::tokens<9>, tn::embedding<40, 6>, tn::gru<4, tn::return_sequences<true>>,
+                                           tn::average_pool1d<2, tn::same>, tn::global_max_pool1d, tn::dense<2>>;
+
 }  // namespace
 
 TEST_CASE("cuda: dense + relu + softmax network matches the CPU") { compare_cpu_cuda<dense_net>(11, {1, 3, 64}); }
@@ -182,6 +199,14 @@ TEST_CASE("cuda: the seed models match the CPU at batches 1, 3, 64 and 257") {
 }
 
 // The tensor-core mode (TF32 products in convolutions and GEMMs): within 1e-2 relative of the CPU.
+TEST_CASE("cuda: sequence layers and the text seed models (M3, M4) match the CPU") {
+    compare_cpu_cuda<sequence_net>(40, {1, 3, 17});
+    compare_cpu_cuda<sequence_net, double>(41, {1, 5});
+    compare_cpu_cuda<pooled_sequence_net>(42, {1, 3, 17});
+    SUBCASE("M3") { compare_cpu_cuda<seed::m3>(43, {1, 3, 64, 257}); }
+    SUBCASE("M4") { compare_cpu_cuda<seed::m4>(44, {1, 3, 64, 257}); }
+}
+
 TEST_CASE("cuda_tf32: the seed models match the CPU within 1e-2") {
     CHECK(tn::cuda_tf32{}.arithmetic() == tn::cuda::math::tf32);
     CHECK(tn::cuda{}.arithmetic() == tn::cuda::math::fp32);

@@ -53,12 +53,13 @@ struct needs_hwc_input {
 
 template <class Where, class Got>
 struct needs_sequence_input {
-    // simple_rnn / lstm / gru got an input that is not a (time, features) sequence: after a
-    // flatten, a recurrent layer without return_sequences<true>, or an (H, W, C) image.
+    // simple_rnn / lstm / gru / conv1d / a 1-D pooling got an input that is not a (time, features)
+    // sequence: after a flatten, after a recurrent layer without return_sequences<true>, or an
+    // (H, W, C) image.
     static_assert(reported<Where, Got>,
-                  "typenet: a recurrent layer needs a (time, features) input but got the shape shown in "
-                  "needs_sequence_input<at_layer<position, layer>, got<shape>>; give the recurrent layer "
-                  "before it return_sequences<true>, or reshape<time, features>");
+                  "typenet: recurrent layers, conv1d and the 1-D poolings need a (time, features) input but "
+                  "got the shape shown in needs_sequence_input<at_layer<position, layer>, got<shape>>; give "
+                  "the recurrent layer before it return_sequences<true>, or reshape<time, features>");
     static constexpr bool value = false;
 };
 

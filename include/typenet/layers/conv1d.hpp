@@ -16,12 +16,8 @@ namespace detail {
 constexpr verdict window_verdict_1d(dims in, index_t k, index_t s, padding pad, check_options opt) {
     if (s <= 0) return {problem::zero_or_negative_stride};
     if (in.rank != 2) return {problem::needs_sequence_input};
-    verdict v = window_verdict(make_dims({1, in[0], in[1]}), 1, k, 1, s, pad, opt);
-    if (v.what == problem::window_larger_than_input || v.what == problem::window_does_not_tile_input) {
-        v.a = make_dims({k});
-        v.b = make_dims({s});
-    }
-    return v;
+    // A window problem names the window as the 2-D layer sees it: window<1, k>, step<1, s>.
+    return window_verdict(make_dims({1, in[0], in[1]}), 1, k, 1, s, pad, opt);
 }
 constexpr dims steps_output(dims in, index_t k, index_t s, padding pad, index_t c) {
     return make_dims({window_output(in[0], k, s, pad), c});

@@ -43,7 +43,7 @@ struct dense : layer_base {
         if constexpr (has_bias) out[1] = {"bias", make_dims({Units}), true};
     }
     static constexpr index_t flops(dims in) {
-        const index_t rows = in.size() / in.back();
+        const index_t rows = in.back() > 0 ? in.size() / in.back() : 0;  // 0: after a layer already in error
         return rows * (2 * in.back() * Units + (has_bias ? Units : 0)) + activation::flops(output(in));
     }
 };

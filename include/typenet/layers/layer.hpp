@@ -113,14 +113,20 @@ concept layer = std::is_base_of_v<layer_base, L> && requires {
     L::keras_class;
 };
 
-// Summary rows of a leaf layer (composites override).
+// Parameter elements of a leaf layer on input `in` (every block).
 template <class L>
-constexpr void leaf_rows(dims in, summary_row* out, int depth) {
+constexpr index_t leaf_param_count(dims in) {
     param_block b[L::block_count > 0 ? L::block_count : 1]{};
     L::blocks(in, b);
     index_t p = 0;
     for (int i = 0; i < L::block_count; ++i) p += b[i].shape.size();
-    out[0] = summary_row{L::name, L::keras_class, L::output(in), p, depth};
+    return p;
+}
+
+// Summary rows of a leaf layer (composites override).
+template <class L>
+constexpr void leaf_rows(dims in, summary_row* out, int depth) {
+    out[0] = summary_row{L::name, L::keras_class, L::output(in), leaf_param_count<L>(in), depth};
 }
 
 // ---- options ------------------------------------------------------------------------------------

@@ -102,6 +102,19 @@ template <cell_kind Cell, index_t Units, const char* Name, const char* Class, cl
 inline constexpr bool is_recurrent_v<recurrent_layer<Cell, Units, Name, Class, Opts...>> = true;
 template <class L>
 concept recurrent = requires { typename L::reversed; } && is_recurrent_v<typename L::reversed::reversed>;
+
+// Bidirectional's two layers; for a layer that is not recurrent, a stand-in, so that only
+// bidirectional's static_assert reports the mistake.
+template <class L, bool = recurrent<L>>
+struct directions {
+    using forward = recurrent_layer<cell_kind::simple, 1, simple_rnn_name, simple_rnn_class>;
+    using backward = forward;
+};
+template <class L>
+struct directions<L, true> {
+    using forward = typename L::reversed::reversed;
+    using backward = typename L::reversed;
+};
 }  // namespace detail
 
 // Keras' SimpleRNN(units): simple_rnn<64>, simple_rnn<32, return_sequences<true>, relu>.
@@ -126,8 +139,8 @@ struct bidirectional : layer_base {
     static_assert(detail::recurrent<Layer>,
                   "typenet::bidirectional<layer>: the layer must be a simple_rnn, lstm or gru");
     using category = bidirectional_tag;
-    using forward_layer = std::conditional_t<detail::recurrent<Layer>, typename Layer::reversed::reversed, void>;
-    using backward_layer = std::conditional_t<detail::recurrent<Layer>, typename Layer::reversed, void>;
+    using forward_layer = typename detail::directions<Layer>::forward;
+    using backward_layer = typename detail::directions<Layer>::backward;
     static constexpr const char* name = "bidirectional";
     static constexpr const char* keras_class = "Bidirectional";
     static constexpr int block_count = 2 * forward_layer::block_count;

@@ -103,26 +103,34 @@ public:
 
     // Validation data: inputs (a batch or a view) with one-hot (or value) targets, or class indices.
     struct validation_data {
+        std::shared_ptr<const batch<T, input_shape_t>> owned{};  // token ids given as std::int32_t, converted
         input_view x{};
         target_view y{};
         label_span y_labels{};
         bool given = false, has_labels = false;
-        std::shared_ptr<const batch<T, input_shape_t>> owned{};  // token ids given as std::int32_t
         validation_data() = default;
         template <class X, class Y>
-        validation_data(const X& vx, const Y& vy) : given(true) {
-            if constexpr (detail::int_token_tensor<X> && detail::token_network<Net>) {
-                owned = std::make_shared<const batch<T, input_shape_t>>(detail::token_values<T>(vx));
-                x = input_view(owned->data(), owned->samples());
-            } else {
-                x = inputs_of(vx, "validation");
-            }
+        validation_data(const X& vx, const Y& vy) : owned(token_copy(vx)), x(view_of(vx, owned)), given(true) {
             if constexpr (detail::class_indices<Y>) {
                 y_labels = label_span(vy);
                 has_labels = true;
             } else {
                 y = targets_of(vy, "validation");
             }
+        }
+
+    private:
+        template <class X>
+        static std::shared_ptr<const batch<T, input_shape_t>> token_copy(const X& vx) {
+            if constexpr (detail::int_token_tensor<X> && detail::token_network<Net>)
+                return std::make_shared<const batch<T, input_shape_t>>(detail::token_values<T>(vx));
+            else return nullptr;
+        }
+        template <class X>
+        static input_view view_of(const X& vx, const std::shared_ptr<const batch<T, input_shape_t>>& owned) {
+            if constexpr (detail::int_token_tensor<X> && detail::token_network<Net>)
+                return input_view(owned->data(), owned->samples());
+            else return inputs_of(vx, "validation");
         }
     };
     struct fit_options {

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "../core/config.hpp"
+#include "../core/functors.hpp"
 
 namespace typenet {
 
@@ -37,45 +38,9 @@ struct rmsprop {
 
 using optimizer = std::variant<sgd, adam, rmsprop>;
 
-namespace fn {
-// Keras: m = momentum * m - lr * g; w += m   (Nesterov: w += momentum * m - lr * g)
-template <class T>
-struct sgd_momentum_step {
-    T lr, momentum;
-    bool nesterov;
-    TYPENET_HD void operator()(T& w, const T& g, T& m) const {
-        m = momentum * m - lr * g;
-        w += nesterov ? momentum * m - lr * g : m;
-    }
-};
-template <class T>
-struct sgd_step {
-    T lr;
-    TYPENET_HD void operator()(T& w, const T& g) const { w -= lr * g; }
-};
-// Keras: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= alpha m / (sqrt(v) + eps),
-// alpha = lr sqrt(1 - b2^t) / (1 - b1^t).
-template <class T>
-struct adam_step {
-    T alpha, one_minus_b1, one_minus_b2, eps;
-    TYPENET_HD void operator()(T& w, const T& g, T& m, T& v) const {
-        using std::sqrt;
-        m += (g - m) * one_minus_b1;
-        v += (g * g - v) * one_minus_b2;
-        w -= alpha * m / (sqrt(v) + eps);
-    }
-};
-// Keras: v = rho v + (1 - rho) g^2; w -= lr g / sqrt(v + eps)
-template <class T>
-struct rmsprop_step {
-    T lr, rho, eps;
-    TYPENET_HD void operator()(T& w, const T& g, T& v) const {
-        using std::sqrt;
-        v = rho * v + (T(1) - rho) * g * g;
-        w -= lr * g / sqrt(v + eps);
-    }
-};
-}  // namespace fn
+// The update steps (fn::sgd_step, fn::sgd_momentum_step, fn::adam_step, fn::rmsprop_step) are
+// host/device functors in core/functors.hpp, beside the others, so the CPU kernels can run them on
+// whole vectors.
 
 namespace detail {
 inline int optimizer_slots(const optimizer& o) {

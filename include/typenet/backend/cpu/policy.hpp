@@ -178,6 +178,7 @@ struct cpu {
         T* rec = proj + n * S * G;
         T* h = rec + n * G;
         T* c = h + n * U;
+        T* z = c + n * U;  // the gates of a step
         multiply<D, G>(w, x, proj, n * S);
         std::fill(h, h + 2 * n * U, T(0));
         for (index_t s = 0; s < S; ++s) {
@@ -186,7 +187,7 @@ struct cpu {
             parallel(n, [&](index_t b, index_t e) {
                 cpu_detail::with_kernels([&](auto k) {
                     decltype(k)::template recurrent_cells<L>(proj + (b * S + t) * G, S * G, s > 0 ? rec + b * G : nullptr,
-                                                             bias, h + b * U, c + b * U,
+                                                             bias, h + b * U, c + b * U, z + b * G,
                                                              save ? save + (b * S + s) * SS : nullptr, S * SS, e - b);
                 });
             });
@@ -203,7 +204,7 @@ struct cpu {
         using F = typename L::forward_layer;
         using B = typename L::backward_layer;
         constexpr index_t O = F::output(In::value).size(), U = F::units, S = In::extents[0];
-        constexpr index_t half = recurrent_params<F, In>();
+        constexpr index_t half = leaf_param_count<F>(In::value);
         T* yf = save ? save : ws;
         T* yb = yf + n * O;
         T* inner = save ? reinterpret_cast<T*>(scratch(n * F::workspace(In::value) * index_t(sizeof(T)))) : yb + n * O;
@@ -225,26 +226,13 @@ struct cpu {
             }
         }
     }
-    template <class L, class In>
-    static constexpr index_t recurrent_params() {
-        param_block b[3]{};
-        L::blocks(In::value, b);
-        index_t p = 0;
-        for (int i = 0; i < L::block_count; ++i) p += b[i].shape.size();
-        return p;
-    }
-    template <class L, class In>
-    static constexpr index_t recurrent_backward_scratch(index_t n) {
-        constexpr index_t S = In::extents[0], U = L::units, G = L::gate_width;
-        return n * S * G * (L::cell == cell_kind::gru ? 2 : 1) + 2 * n * U;
-    }
     template <class L, class In, class T>
     void bidirectional_backward(const T* params, T* grads, const T* x, const T* dy, T* dx, index_t n, const T* state,
                                 const train_context& ctx) {
         using F = typename L::forward_layer;
         using B = typename L::backward_layer;
         constexpr index_t O = F::output(In::value).size(), U = F::units, S = In::extents[0];
-        constexpr index_t half = recurrent_params<F, In>();
+        constexpr index_t half = leaf_param_count<F>(In::value);
         const index_t inner = recurrent_backward_scratch<F, In>(n);
         T* mem = reinterpret_cast<T*>(scratch((2 * n * O + inner) * index_t(sizeof(T))));
         T* dyf = mem;
@@ -268,22 +256,39 @@ struct cpu {
     }
 
     // Backpropagation through time: per step (last first) the cells' gradients and dL/dh of the
-    // step before (. recurrent_kernel^T); then the weight gradients and dL/dx as whole-sequence
-    // products. mem: recurrent_backward_scratch elements; add_dx: dx += instead of dx =.
+    // step before (dgh . recurrent_kernel^T, a register-tiled GEMM); then the weight gradients and
+    // dL/dx as whole-sequence GEMMs (the dense layer's backward kernel: the input projection is a
+    // dense layer over n * steps rows, h . recurrent_kernel one over the previous states).
+    // mem: recurrent_backward_scratch elements; add_dx: dx += instead of dx =.
+    template <class L, class In>
+    static constexpr index_t recurrent_backward_scratch(index_t n) {
+        constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
+        // dgx, dgh, dh, dc, dh of the GEMM, recurrent_kernel^T, previous states, dx to add, the
+        // dense backward's own scratch
+        return 2 * n * S * G + 3 * n * U + U * G + n * S * U + n * S * D + (G + D) * n * S;
+    }
     template <class L, class In, class T>
     void recurrent_backward(const T* params, T* grads, const T* x, const T* dy, T* dx, index_t n, const T* save,
                             const train_context& ctx, T* mem, bool add_dx) {
         constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
-        constexpr index_t SS = cpu_detail::cell_layout<L>::save;
-        constexpr bool two = L::cell == cell_kind::gru;  // the GRU's dgh differs from dgx
-        const T* w = params;
-        const T* r = params + D * G;
+        constexpr index_t SS = cpu_detail::cell_layout<L>::save, HO = cpu_detail::cell_layout<L>::h;
+        using input_projection = dense<G, use_bias<false>>;
+        using state_projection = dense<G, use_bias<false>>;
+        // dgx: sample-major in time order (the rows of x); dgh: step-major in reading order (one
+        // step's rows contiguous for the per-step GEMM), the rows of the previous states `hp`.
         T* dgx = mem;
-        T* dgh = two ? dgx + n * S * G : dgx;
+        T* dgh = dgx + n * S * G;
         T* dh = dgh + n * S * G;
         T* dc = dh + n * U;
+        T* dhr = dc + n * U;
+        T* rt = dhr + n * U;  // recurrent_kernel^T (G, U)
+        T* hp = rt + U * G;
+        T* dxa = hp + n * S * U;
+        T* dense_scratch = dxa + n * S * D;
+        cpu_detail::transpose(params + D * G, rt, U, G);
         std::fill(dh, dh + 2 * n * U, T(0));
         for (index_t s = S - 1; s >= 0; --s) {
+            const index_t t = L::backwards ? S - 1 - s : s;
             if constexpr (L::sequences) {
                 for (index_t i = 0; i < n; ++i) add(dh + i * U, dy + (i * S + s) * U, U);
             } else if (s == S - 1) {
@@ -291,51 +296,44 @@ struct cpu {
             }
             parallel(n, [&](index_t b, index_t e) {
                 cpu_detail::with_kernels([&](auto k) {
-                    using K = decltype(k);
-                    K::template recurrent_cells_backward<L>(save + (b * S + s) * SS,
-                                                            s > 0 ? save + (b * S + s - 1) * SS : nullptr, S * SS,
-                                                            dh + b * U, dc + b * U, dgx + (b * S + s) * G,
-                                                            dgh + (b * S + s) * G, S * G, e - b);
-                    // dL/dh_prev += dgh . recurrent_kernel^T
-                    if (s > 0)
-                        K::multiply_transposed(dh + b * U, U, dgh + (b * S + s) * G, S * G, r, e - b, U, G, true);
+                    decltype(k)::template recurrent_cells_backward<L>(
+                        save + (b * S + s) * SS, s > 0 ? save + (b * S + s - 1) * SS : nullptr, S * SS, dh + b * U,
+                        dc + b * U, dgx + (b * S + t) * G, S * G, dgh + (s * n + b) * G, G, e - b);
                 });
             });
-        }
-        if (ctx.param_grads) {
-            T* gw = grads;
-            T* gr = grads + D * G;
-            T* gb = grads + (D + U) * G;
-            std::fill(grads, grads + (D + U) * G + (L::has_bias ? (two ? 2 : 1) * G : 0), T(0));
-            // The step s of sample i read x at time t(s) and h after step s - 1.
-            cpu_detail::with_kernels([&](auto k) {
-                using K = decltype(k);
-                for (index_t i = 0; i < n; ++i)
-                    for (index_t s = 0; s < S; ++s) {
-                        const index_t t = L::backwards ? S - 1 - s : s;
-                        K::accumulate_outer(gw, x + (i * S + t) * D, D, dgx + (i * S + s) * G, G, 1, D, G);
-                        if (s > 0)
-                            K::accumulate_outer(gr, save + (i * S + s - 1) * SS + cpu_detail::cell_layout<L>::h, SS,
-                                                dgh + (i * S + s) * G, G, 1, U, G);
-                    }
-            });
-            if constexpr (L::has_bias) {
-                for (index_t k = 0; k < n * S; ++k) add(gb, dgx + k * G, G);
-                if constexpr (two)
-                    for (index_t k = 0; k < n * S; ++k) add(gb + G, dgh + k * G, G);
+            if (s > 0) {  // dL/dh_prev += dgh . recurrent_kernel^T
+                multiply<G, U>(rt, dgh + s * n * G, dhr, n);
+                add(dh, dhr, n * U);
             }
         }
-        if (dx) {
-            parallel(n, [&](index_t b, index_t e) {
-                cpu_detail::with_kernels([&](auto k) {
-                    for (index_t i = b; i < e; ++i)
-                        for (index_t s = 0; s < S; ++s) {
-                            const index_t t = L::backwards ? S - 1 - s : s;
-                            decltype(k)::multiply_transposed(dx + (i * S + t) * D, D, dgx + (i * S + s) * G, G, w, 1, D,
-                                                             G, add_dx);
-                        }
-                });
-            });
+        for (index_t s = 0; s < S; ++s)
+            for (index_t i = 0; i < n; ++i) {
+                T* row = hp + (s * n + i) * U;
+                if (s == 0) std::fill(row, row + U, T(0));
+                else std::copy(save + (i * S + s - 1) * SS + HO, save + (i * S + s - 1) * SS + HO + U, row);
+            }
+        cpu_detail::with_kernels([&](auto k) {
+            using K = decltype(k);
+            auto par = [&](index_t c, auto&& f) { parallel(c, f); };
+            const train_context no_act{ctx.training, ctx.param_grads, false, ctx.rng};
+            T* to = add_dx ? dxa : dx;
+            K::template dense_backward<input_projection, shape<D>, shape<G>>(params, grads, x, static_cast<const T*>(nullptr),
+                                                                            dgx, to, n * S, no_act, false, dense_scratch, par);
+            if (ctx.param_grads)
+                K::template dense_backward<state_projection, shape<U>, shape<G>>(
+                    params + D * G, grads + D * G, hp, static_cast<const T*>(nullptr), dgh, static_cast<T*>(nullptr), n * S,
+                    no_act, false, dense_scratch, par);
+        });
+        if (dx && add_dx) add(dx, dxa, n * S * D);
+        if constexpr (L::has_bias) {
+            if (ctx.param_grads) {
+                T* gb = grads + (D + U) * G;
+                const bool two = L::cell == cell_kind::gru;  // input and recurrent bias
+                std::fill(gb, gb + (two ? 2 : 1) * G, T(0));
+                for (index_t k = 0; k < n * S; ++k) add(gb, dgx + k * G, G);
+                if (two)
+                    for (index_t k = 0; k < n * S; ++k) add(gb + G, dgh + k * G, G);
+            }
         }
     }
 
@@ -474,9 +472,17 @@ struct cpu {
     }
     // Apply f(a[i], b[i], ...) to every element of several arrays in one pass: an optimizer's
     // whole update (weights, gradient, moments) is one loop. f takes its arguments by reference.
+    // The loop is compiled per instruction set (an embedding's million-parameter Adam update ran
+    // as baseline scalar code), and long arrays are split over the threads in fixed chunks (each
+    // element's update is independent, so the result does not depend on the thread count).
     template <class F, class... P>
-    static void zip(F f, index_t count, P*... arrays) {
-        for (index_t i = 0; i < count; ++i) f(arrays[i]...);
+    void zip(F f, index_t count, P*... arrays) {
+        constexpr index_t chunk = 16384;
+        const index_t chunks = (count + chunk - 1) / chunk;
+        parallel(chunks, [&](index_t b, index_t e) {
+            const index_t from = b * chunk, to = std::min(count, e * chunk);
+            cpu_detail::with_kernels([&](auto k) { decltype(k)::zip(f, to - from, (arrays + from)...); });
+        });
     }
     // Evaluate an expression tree into y in one loop.
     template <class T, class E>

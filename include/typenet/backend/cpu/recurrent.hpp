@@ -17,6 +17,7 @@
 #include "../../core/config.hpp"
 #include "../../core/functors.hpp"
 #include "../../layers/recurrent.hpp"
+#include "../recurrent_cell.hpp"
 #include "backward.hpp"
 
 namespace typenet::cpu_detail {
@@ -24,8 +25,9 @@ namespace typenet::cpu_detail {
 template <class L>
 struct cell_layout {
     static constexpr index_t U = L::units, G = L::gate_width;
-    static constexpr index_t save = G + 3 * U;        // per step and sample
-    static constexpr index_t gates = 0, h = G, c = G + U, rec = G + 2 * U;
+    static constexpr index_t save = detail::cell_save::size(U, G);  // per step and sample
+    static constexpr detail::cell_save at{U, G};
+    static constexpr index_t gates = 0, h = at.h, c = at.c, rec = at.rec;
 };
 
 // One step for `rows` samples. p: the step's input projection x . W of each sample (stride ps);
@@ -35,73 +37,31 @@ template <class L, class T>
 TYPENET_INLINE void recurrent_cells(const T* p, index_t ps, const T* rec, const T* bias, T* h, T* c, T* save,
                                     index_t ss, index_t rows) {
     constexpr index_t U = L::units, G = L::gate_width;
-    using S = cell_layout<L>;
     const auto act = L::activation::functor();
-    const fn::sigmoid sig{};
-    for (index_t r = 0; r < rows; ++r) {
-        const T* pr = p + r * ps;
-        const T* rr = rec ? rec + r * G : nullptr;
-        T* hr = h + r * U;
-        T* sv = save ? save + r * ss : nullptr;
-        auto at = [&](index_t g) {  // input projection + recurrent projection + bias of gate unit g
-            T v = pr[g];
-            if (rr) v += rr[g];
-            if (bias) v += bias[g];
-            return v;
-        };
-        if constexpr (L::cell == cell_kind::simple) {
-            for (index_t j = 0; j < U; ++j) hr[j] = act(at(j));
-            if (sv)
-                for (index_t j = 0; j < U; ++j) sv[S::gates + j] = sv[S::h + j] = hr[j];
-        } else if constexpr (L::cell == cell_kind::lstm) {
-            T* cr = c + r * U;
-            for (index_t j = 0; j < U; ++j) {
-                const T i = sig(at(j)), f = sig(at(U + j)), g = act(at(2 * U + j)), o = sig(at(3 * U + j));
-                cr[j] = f * cr[j] + i * g;
-                hr[j] = o * act(cr[j]);
-                if (sv) {
-                    sv[S::gates + j] = i, sv[S::gates + U + j] = f, sv[S::gates + 2 * U + j] = g;
-                    sv[S::gates + 3 * U + j] = o, sv[S::h + j] = hr[j], sv[S::c + j] = cr[j];
-                }
-            }
-        } else {  // GRU, reset_after: the bias is (input bias, recurrent bias)
-            const T* bin = bias;
-            const T* brec = bias ? bias + G : nullptr;
-            for (index_t j = 0; j < U; ++j) {
-                auto xpart = [&](index_t g) { return pr[g] + (bin ? bin[g] : T(0)); };
-                auto hpart = [&](index_t g) { return (rr ? rr[g] : T(0)) + (brec ? brec[g] : T(0)); };
-                const T z = sig(xpart(j) + hpart(j)), rg = sig(xpart(U + j) + hpart(U + j));
-                const T rh = hpart(2 * U + j);
-                const T hh = act(xpart(2 * U + j) + rg * rh);
-                hr[j] = z * hr[j] + (T(1) - z) * hh;
-                if (sv) {
-                    sv[S::gates + j] = z, sv[S::gates + U + j] = rg, sv[S::gates + 2 * U + j] = hh;
-                    sv[S::h + j] = hr[j], sv[S::rec + j] = rh;
-                }
-            }
-        }
-    }
+    for (index_t r = 0; r < rows; ++r)
+        for (index_t j = 0; j < U; ++j)
+            detail::recurrent_unit<L::cell>(act, U, j, p + r * ps, rec ? rec + r * G : nullptr, bias, h + r * U,
+                                            c + r * U, save ? save + r * ss : nullptr);
 }
 
 // One step back for `rows` samples. sv / prev: the step's and the previous step's saves (prev
 // nullptr at the first step: zero state), stride ss. dh: dL/dh after the step (rows, U); dc: dL/dc
 // after the step (LSTM), replaced by dL/dc before it. Writes the gradients of the gates' inputs:
-// dgx (through x . W + b; stride gs) and dgh (through h . U + b'; differs from dgx for the GRU's
-// candidate only); dh is replaced by the part of dL/dh_prev that does not go through h . U (the
-// GRU's z * h term; zero otherwise).
+// dgx (through x . W + b; row stride xs) and dgh (through h . U + b'; row stride hs; differs from
+// dgx for the GRU's candidate only); dh is replaced by the part of dL/dh_prev that does not go
+// through h . U (the GRU's z * h term; zero otherwise).
 template <class L, class T>
-TYPENET_INLINE void recurrent_cells_backward(const T* sv, const T* prev, index_t ss, T* dh, T* dc, T* dgx, T* dgh,
-                                             index_t gs, index_t rows) {
+TYPENET_INLINE void recurrent_cells_backward(const T* sv, const T* prev, index_t ss, T* dh, T* dc, T* dgx, index_t xs,
+                                             T* dgh, index_t hs, index_t rows) {
     constexpr index_t U = L::units;
     using S = cell_layout<L>;
     const auto grad = L::activation::gradient();  // dy * f'(x), from y = f(x)
-    const auto act = L::activation::functor();
     for (index_t r = 0; r < rows; ++r) {
         const T* s = sv + r * ss;
         const T* q = prev ? prev + r * ss : nullptr;
         T* d = dh + r * U;
-        T* gx = dgx + r * gs;
-        T* gh = dgh + r * gs;
+        T* gx = dgx + r * xs;
+        T* gh = dgh + r * hs;
         if constexpr (L::cell == cell_kind::simple) {
             for (index_t j = 0; j < U; ++j) {
                 gx[j] = gh[j] = grad(s[S::gates + j], d[j]);
@@ -113,7 +73,7 @@ TYPENET_INLINE void recurrent_cells_backward(const T* sv, const T* prev, index_t
                 const T i = s[S::gates + j], f = s[S::gates + U + j], g = s[S::gates + 2 * U + j];
                 const T o = s[S::gates + 3 * U + j];
                 const T cp = q ? q[S::c + j] : T(0);
-                const T tc = act(s[S::c + j]);
+                const T tc = s[S::rec + j];  // act(c), kept by the forward pass
                 const T dct = dcr[j] + grad(tc, d[j] * o);
                 const T di = dct * g, df = dct * cp, dg = dct * i, dout = d[j] * tc;
                 gx[j] = gh[j] = di * i * (T(1) - i);
@@ -140,34 +100,11 @@ TYPENET_INLINE void recurrent_cells_backward(const T* sv, const T* prev, index_t
     }
 }
 
-// dst (A, B) += sum over rows r of a[r, :A]^T b[r, :B] (row strides as, bs): a weight gradient.
+// dst (B, A) = src (A, B) transposed.
 template <class T>
-TYPENET_INLINE void accumulate_outer(T* dst, const T* a, index_t as, const T* b, index_t bs, index_t rows, index_t A,
-                                     index_t B) {
-    for (index_t r = 0; r < rows; ++r)
-        for (index_t j = 0; j < A; ++j)
-            if (const T v = a[r * as + j]; v != T(0)) axpy(dst + j * B, b + r * bs, v, B);
-}
-
-// out[r, j] (+)= sum_g a[r, g] w[j, g] for j < A, g < B (row strides as, os): a . w^T.
-template <class T>
-TYPENET_INLINE void multiply_transposed(T* out, index_t os, const T* a, index_t as, const T* w, index_t rows, index_t A,
-                                        index_t B, bool accumulate) {
-    for (index_t r = 0; r < rows; ++r)
-        for (index_t j = 0; j < A; ++j) {
-            const T v = dot(w + j * B, a + r * as, B);
-            out[r * os + j] = accumulate ? out[r * os + j] + v : v;
-        }
-}
-
-// An embedding id that is not an integer in [0, input_dim): TensorFlow's message, then stop (the
-// forward pass has no way to return an error, and reading the row would be out of bounds).
-[[noreturn]] inline void bad_token_id(index_t sample, index_t position, double value, index_t input_dim) {
-    std::fprintf(stderr,
-                 "typenet: embedding (the network's first layer): indices[%lld,%lld] = %.17g is not in [0, %lld)\n",
-                 static_cast<long long>(sample), static_cast<long long>(position), value,
-                 static_cast<long long>(input_dim));
-    std::abort();
+void transpose(const T* src, T* dst, index_t A, index_t B) {
+    for (index_t i = 0; i < A; ++i)
+        for (index_t j = 0; j < B; ++j) dst[j * A + i] = src[i * B + j];
 }
 
 // Rows of the embedding table for n samples of Len ids (sample numbers from `first`).
@@ -179,7 +116,7 @@ void embedding_forward(const T* table, const T* ids, T* y, index_t n, index_t fi
             const T v = ids[s * Len + t];
             // v == v rejects NaN; the range test comes before the conversion, which is then exact.
             if (!(v >= T(0) && v < T(L::input_dim)) || T(index_t(v)) != v)
-                bad_token_id(first + s, t, double(v), L::input_dim);
+                detail::bad_token_id(first + s, t, double(v), L::input_dim);
             const T* row = table + index_t(v) * D;
             std::copy(row, row + D, y + (s * Len + t) * D);
         }

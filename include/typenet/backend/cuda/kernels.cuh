@@ -18,6 +18,7 @@
 #include "../../core/config.hpp"
 #include "../../core/expr.hpp"
 #include "../../core/functors.hpp"
+#include "../recurrent_cell.hpp"
 #include "../../core/shape.hpp"
 #include "check.cuh"
 
@@ -218,6 +219,49 @@ void launch_softmax_rows(cudaStream_t stream, const T* x, T* y, index_t rows, in
     softmax_rows_kernel<T><<<unsigned(blocks < max_blocks ? blocks : max_blocks), threads_per_block, 0, stream>>>(
         x, y, rows, len);
     TYPENET_CUDA_CHECK_LAUNCH();
+}
+
+// ---- sequence layers -------------------------------------------------------------------------------
+// Embedding rows for n * len ids (as values of T). An id that is not an integer in [0, V) reads
+// nothing: its row is zero and the lowest such flat position is kept in *bad (-1: none), which the
+// policy reports on the host.
+template <class T>
+__global__ void embedding_kernel(const T* table, const T* ids, T* y, index_t count, index_t D, index_t V,
+                                 unsigned long long* bad) {
+    TYPENET_GRID_STRIDE_LOOP(i, count * D) {
+        const index_t k = i / D;
+        const T v = ids[k];
+        if (!(v >= T(0) && v < T(V)) || T(index_t(v)) != v) {
+            y[i] = T(0);
+            atomicMin(bad, static_cast<unsigned long long>(k));
+        } else {
+            y[i] = table[index_t(v) * D + i % D];
+        }
+    }
+}
+
+// One time step of a recurrent layer for n samples, one thread per (sample, unit): the CPU's
+// arithmetic (detail::recurrent_unit). proj: the step's input projections (sample stride ps).
+template <cell_kind Cell, class T, class Act>
+__global__ void recurrent_step_kernel(Act act, index_t U, index_t G, const T* proj, index_t ps, const T* rec,
+                                      const T* bias, T* h, T* c, index_t n) {
+    TYPENET_GRID_STRIDE_LOOP(i, n * U) {
+        const index_t r = i / U, j = i % U;
+        detail::recurrent_unit<Cell>(act, U, j, proj + r * ps, rec ? rec + r * G : nullptr, bias, h + r * U, c + r * U,
+                                     static_cast<T*>(nullptr));
+    }
+}
+
+// dst[(i * steps + t) * dst_width + offset + j] = src[(i * steps + t') * width + j], t' = t or
+// steps - 1 - t (reverse): a step's h into a return_sequences output, or a bidirectional half.
+template <class T>
+__global__ void place_rows_kernel(const T* src, T* dst, index_t n, index_t steps, index_t width, index_t dst_width,
+                                  index_t offset, bool reverse) {
+    TYPENET_GRID_STRIDE_LOOP(i, n * steps * width) {
+        const index_t j = i % width, t = (i / width) % steps, s = i / (width * steps);
+        const index_t from = reverse ? steps - 1 - t : t;
+        dst[(s * steps + t) * dst_width + offset + j] = src[(s * steps + from) * width + j];
+    }
 }
 
 #undef TYPENET_GRID_STRIDE_LOOP

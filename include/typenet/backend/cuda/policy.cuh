@@ -26,8 +26,10 @@
 #include "../../layers/conv.hpp"
 #include "../../layers/dense.hpp"
 #include "../../layers/dropout.hpp"
+#include "../../layers/embedding.hpp"
 #include "../../layers/norm.hpp"
 #include "../../layers/pool.hpp"
+#include "../../layers/recurrent.hpp"
 #include "../../layers/reshape.hpp"
 #include "check.cuh"
 #include "context.cuh"
@@ -192,10 +194,10 @@ struct cuda {
     // Wait for all work this policy issued.
     void synchronize() { context().synchronize(); }
 
-    // Forward pass of one leaf layer on device memory: x (n, In) -> y (n, Out). ws: unused (no
-    // leaf layer asks for scratch; composites use it for their own buffers).
+    // Forward pass of one leaf layer on device memory: x (n, In) -> y (n, Out). ws: n * L::workspace
+    // elements of device scratch (the recurrent layers' projections and state).
     template <class L, class In, class Out, class T>
-    void forward(const T* params, const T* x, T* y, index_t n, T* /*ws*/) {
+    void forward(const T* params, const T* x, T* y, index_t n, T* ws) {
         using cat = typename L::category;
         if (n <= 0) return;
         if (context().device() >= 0) context().activate();
@@ -241,6 +243,27 @@ struct cuda {
             cuda_detail::launch_softmax_rows(st, x, y, n * In::size / len, len);
         } else if constexpr (std::is_same_v<cat, reshape_tag> || std::is_same_v<cat, dropout_tag>) {
             copy(y, x, n * In::size);  // row-major: same bytes; dropout is the identity at inference
+        } else if constexpr (std::is_same_v<cat, embedding_tag>) {
+            embedding_forward<L, In>(params, x, y, n);
+        } else if constexpr (std::is_same_v<cat, recurrent_tag>) {
+            recurrent_forward<L, In>(params, x, y, n, ws);
+        } else if constexpr (std::is_same_v<cat, bidirectional_tag>) {
+            // Both directions into the workspace, then side by side (the backward one in time order).
+            using F = typename L::forward_layer;
+            using B = typename L::backward_layer;
+            constexpr index_t O = F::output(In::value).size(), U = F::units, S = In::extents[0];
+            constexpr index_t half = leaf_param_count<F>(In::value);
+            T* yf = ws;
+            T* yb = yf + n * O;
+            recurrent_forward<F, In>(params, x, yf, n, yb + n * O);
+            recurrent_forward<B, In>(params + half, x, yb, n, yb + n * O);
+            constexpr index_t steps = F::sequences ? S : 1;
+            cuda_detail::place_rows_kernel<T><<<cuda_detail::blocks_for(n * steps * U), cuda_detail::threads_per_block, 0, st>>>(
+                yf, y, n, steps, U, 2 * U, 0, F::sequences && F::backwards);
+            TYPENET_CUDA_CHECK_LAUNCH();
+            cuda_detail::place_rows_kernel<T><<<cuda_detail::blocks_for(n * steps * U), cuda_detail::threads_per_block, 0, st>>>(
+                yb, y, n, steps, U, 2 * U, U, F::sequences && B::backwards);
+            TYPENET_CUDA_CHECK_LAUNCH();
         } else {
             // Instantiating the diagnostic fires its static_assert, which names the category.
             [[maybe_unused]] constexpr bool reported = cuda_detail::no_cuda_kernel_for_layer_category<cat>::value;
@@ -404,6 +427,68 @@ private:
         if constexpr (std::is_same_v<Act, softmax>) cuda_detail::launch_softmax_rows(stream(), y, y, n, U);
     }
 
+    // ---- sequence layers (a plain kernel per step; cuDNN's RNN API is not used yet) ----------------
+    // Embedding: a gather; an id out of range is reported on the host as the CPU reports it (one
+    // 8-byte read back per call, skipped while a CUDA graph is being captured).
+    template <class L, class In, class T>
+    void embedding_forward(const T* table, const T* ids, T* y, index_t n) {
+        cudaStream_t st = stream();
+        grow(bad_id_, 1);
+        const unsigned long long none = ~0ull;  // all bytes 0xff
+        TYPENET_CUDA_CHECK(cudaMemsetAsync(bad_id_.data(), 0xff, sizeof none, st));
+        const index_t count = n * In::size;
+        cuda_detail::embedding_kernel<T><<<cuda_detail::blocks_for(count * L::output_dim), cuda_detail::threads_per_block, 0, st>>>(
+            table, ids, y, count, L::output_dim, L::input_dim, bad_id_.data());
+        TYPENET_CUDA_CHECK_LAUNCH();
+        cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+        TYPENET_CUDA_CHECK(cudaStreamIsCapturing(st, &capturing));
+        if (capturing != cudaStreamCaptureStatusNone) return;
+        unsigned long long bad = none;
+        TYPENET_CUDA_CHECK(cudaMemcpyAsync(&bad, bad_id_.data(), sizeof bad, cudaMemcpyDeviceToHost, st));
+        TYPENET_CUDA_CHECK(cudaStreamSynchronize(st));
+        if (bad != none) {
+            T v{};
+            TYPENET_CUDA_CHECK(cudaMemcpy(&v, ids + bad, sizeof v, cudaMemcpyDeviceToHost));
+            detail::bad_token_id(index_t(bad) / In::size, index_t(bad) % In::size, double(v), L::input_dim);
+        }
+    }
+    // A recurrent layer: the input projection of every step as one GEMM, then per step
+    // h . recurrent_kernel (GEMM) and one cell kernel. ws: n * L::workspace elements.
+    template <class L, class In, class T>
+    void recurrent_forward(const T* params, const T* x, T* y, index_t n, T* ws) {
+        constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
+        cudaStream_t st = stream();
+        const T* w = params;
+        const T* r = params + D * G;
+        const T* bias = L::has_bias ? params + (D + U) * G : nullptr;
+        T* proj = ws;
+        T* rec = proj + n * S * G;
+        T* h = rec + n * G;
+        T* c = h + n * U;
+        const bool tf32 = math_ == math::tf32;
+        cuda_detail::gemm(context().cublas(), cuda_detail::blas_int(G, "recurrent gates"),
+                          cuda_detail::blas_int(n * S, "recurrent batch x steps"), cuda_detail::blas_int(D, "recurrent inputs"),
+                          w, int(G), x, int(D), proj, int(G), tf32);
+        TYPENET_CUDA_CHECK(cudaMemsetAsync(h, 0, std::size_t(2 * n * U) * sizeof(T), st));
+        const auto act = cuda_detail::activation_functor<typename L::activation>();
+        for (index_t s = 0; s < S; ++s) {
+            const index_t t = L::backwards ? S - 1 - s : s;
+            if (s > 0)
+                cuda_detail::gemm(context().cublas(), int(G), cuda_detail::blas_int(n, "recurrent batch"), int(U), r, int(G), h,
+                                  int(U), rec, int(G), tf32);
+            cuda_detail::recurrent_step_kernel<L::cell, T, std::remove_cv_t<decltype(act)>>
+                <<<cuda_detail::blocks_for(n * U), cuda_detail::threads_per_block, 0, st>>>(
+                    act, U, G, proj + t * G, S * G, s > 0 ? rec : nullptr, bias, h, c, n);
+            TYPENET_CUDA_CHECK_LAUNCH();
+            if constexpr (L::sequences) {
+                // h (n, U) -> y[:, s, :]: n rows of U placed with stride S * U.
+                TYPENET_CUDA_CHECK(cudaMemcpy2DAsync(y + s * U, std::size_t(S * U) * sizeof(T), h, std::size_t(U) * sizeof(T),
+                                                     std::size_t(U) * sizeof(T), std::size_t(n), cudaMemcpyDeviceToDevice, st));
+            }
+        }
+        if constexpr (!L::sequences) copy(y, h, n * U);
+    }
+
     // The direct convolution kernel's geometry (double), as the CPU computes it.
     template <class L, class In, class Out>
     static constexpr cuda_detail::conv_geometry direct_conv_geometry() {
@@ -482,6 +567,7 @@ private:
     std::map<std::pair<const void*, index_t>, cuda_detail::dense_plan> dense_plans_;
     buffer<float> conv_filter_, conv_input_;
     buffer<unsigned char> conv_workspace_;
+    buffer<unsigned long long> bad_id_;  // the embedding kernel's first bad position
     // CUDA graphs per (input, output, weights, arena, batch size).
     using graph_key = std::tuple<const void*, const void*, const void*, const void*, index_t>;
     bool graphs_on_ = false;

@@ -31,6 +31,7 @@ namespace typenet::cpu_detail::TYPENET_CPU_ISA_NS {
 #include "gemm.ipp"
 #include "forward.ipp"
 #include "backward.ipp"
+#include "recurrent.ipp"
 
 // The entry points the policy calls (backend/cpu/dispatch.hpp picks the instruction set).
 struct kernels {
@@ -81,26 +82,70 @@ struct kernels {
                                     const T* stats, const train_context& ctx) {
         cpu_detail::batch_norm_backward<L, In>(params, grads, dy, dx, n, xhat, stats, ctx);
     }
+    // f(a[i], b[i], ...) for i < count: the optimizers' updates (policy zip). The arrays never
+    // overlap. Adam and RMSprop in float run on whole vectors: the same operations in the same
+    // order as their functors (core/functors.hpp), with the vector square root (IEEE, as
+    // std::sqrt), since a loop calling std::sqrt stays scalar under errno semantics.
+    template <class F, class... P>
+    static void zip(F f, index_t count, P* TYPENET_RESTRICT... arrays) {
+        index_t i = 0;
+#if TYPENET_CPU_ISA_LEVEL >= 1
+        if constexpr (std::is_same_v<F, fn::adam_step<float>> || std::is_same_v<F, fn::rmsprop_step<float>>)
+            i = zip_vectors(f, count, arrays...);
+#endif
+        for (; i < count; ++i) f(arrays[i]...);
+    }
+#if TYPENET_CPU_ISA_LEVEL >= 1
+    TYPENET_INLINE static simd<float>::type sqrt_lanes(simd<float>::type v) {
+#if TYPENET_CPU_ISA_LEVEL == 2 && defined(__clang__)
+        return __builtin_ia32_sqrtps512(v, 4);
+#elif TYPENET_CPU_ISA_LEVEL == 2
+        return __builtin_ia32_sqrtps512_mask(v, v, (unsigned short)-1, 4);
+#else
+        return __builtin_ia32_sqrtps256(v);
+#endif
+    }
+    // The whole vectors of an update; return where the scalar tail starts.
+    static index_t zip_vectors(const fn::adam_step<float>& f, index_t count, float* TYPENET_RESTRICT w,
+                               const float* TYPENET_RESTRICT g, float* TYPENET_RESTRICT m, float* TYPENET_RESTRICT v) {
+        using S = simd<float>;
+        index_t i = 0;
+        for (; i + S::width <= count; i += S::width) {
+            const S::type vg = S::load(g + i);
+            S::type vm = S::load(m + i), vv = S::load(v + i);
+            vm += (vg - vm) * f.one_minus_b1;
+            vv += (vg * vg - vv) * f.one_minus_b2;
+            S::store(m + i, vm), S::store(v + i, vv);
+            S::store(w + i, S::load(w + i) - f.alpha * vm / (sqrt_lanes(vv) + f.eps));
+        }
+        return i;
+    }
+    static index_t zip_vectors(const fn::rmsprop_step<float>& f, index_t count, float* TYPENET_RESTRICT w,
+                               const float* TYPENET_RESTRICT g, float* TYPENET_RESTRICT v) {
+        using S = simd<float>;
+        index_t i = 0;
+        for (; i + S::width <= count; i += S::width) {
+            const S::type vg = S::load(g + i);
+            const S::type vv = f.rho * S::load(v + i) + (1.0f - f.rho) * vg * vg;
+            S::store(v + i, vv);
+            S::store(w + i, S::load(w + i) - f.lr * vg / sqrt_lanes(vv + f.eps));
+        }
+        return i;
+    }
+#endif
     // Recurrent layers (backend/cpu/recurrent.hpp).
     template <class L, class T>
-    static void recurrent_cells(const T* p, index_t ps, const T* rec, const T* bias, T* h, T* c, T* save, index_t ss,
-                                index_t rows) {
-        cpu_detail::recurrent_cells<L>(p, ps, rec, bias, h, c, save, ss, rows);
+    static void recurrent_cells(const T* p, index_t ps, const T* rec, const T* bias, T* h, T* c, T* z, T* save,
+                                index_t ss, index_t rows) {
+        if constexpr (std::is_same_v<T, float> && TYPENET_CPU_ISA_LEVEL >= 1)
+            TYPENET_CPU_ISA_NS::recurrent_cells_float<L>(p, ps, rec, bias, h, c, z, save, ss, rows);
+        else
+            cpu_detail::recurrent_cells<L>(p, ps, rec, bias, h, c, save, ss, rows);
     }
     template <class L, class T>
-    static void recurrent_cells_backward(const T* sv, const T* prev, index_t ss, T* dh, T* dc, T* dgx, T* dgh, index_t gs,
-                                         index_t rows) {
-        cpu_detail::recurrent_cells_backward<L>(sv, prev, ss, dh, dc, dgx, dgh, gs, rows);
-    }
-    template <class T>
-    static void accumulate_outer(T* dst, const T* a, index_t as, const T* b, index_t bs, index_t rows, index_t A,
-                                 index_t B) {
-        cpu_detail::accumulate_outer(dst, a, as, b, bs, rows, A, B);
-    }
-    template <class T>
-    static void multiply_transposed(T* out, index_t os, const T* a, index_t as, const T* w, index_t rows, index_t A,
-                                    index_t B, bool accumulate) {
-        cpu_detail::multiply_transposed(out, os, a, as, w, rows, A, B, accumulate);
+    static void recurrent_cells_backward(const T* sv, const T* prev, index_t ss, T* dh, T* dc, T* dgx, index_t xs, T* dgh,
+                                         index_t hs, index_t rows) {
+        cpu_detail::recurrent_cells_backward<L>(sv, prev, ss, dh, dc, dgx, xs, dgh, hs, rows);
     }
     template <class L, class In, class Out, class T, class Par>
     static void dense_backward(const T* params, T* grads, const T* x, const T* y, T* dy, T* dx, index_t n,
