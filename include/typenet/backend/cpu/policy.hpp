@@ -263,9 +263,9 @@ struct cpu {
     template <class L, class In>
     static constexpr index_t recurrent_backward_scratch(index_t n) {
         constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
-        // dgx, dgh, dh, dc, dh of the GEMM, recurrent_kernel^T, previous states, dx to add, the
-        // dense backward's own scratch
-        return 2 * n * S * G + 3 * n * U + U * G + n * S * U + n * S * D + (G + D) * n * S;
+        // dgx, dgh, dh, dc, dh of the GEMM, recurrent_kernel^T and kernel^T, previous states, dx to
+        // add, the dense backward's own scratch
+        return 2 * n * S * G + 3 * n * U + (U + D) * G + n * S * U + n * S * D + (G + D) * n * S;
     }
     template <class L, class In, class T>
     void recurrent_backward(const T* params, T* grads, const T* x, const T* dy, T* dx, index_t n, const T* save,
@@ -282,7 +282,8 @@ struct cpu {
         T* dc = dh + n * U;
         T* dhr = dc + n * U;
         T* rt = dhr + n * U;  // recurrent_kernel^T (G, U)
-        T* hp = rt + U * G;
+        T* wt = rt + U * G;   // kernel^T (G, D)
+        T* hp = wt + D * G;
         T* dxa = hp + n * S * U;
         T* dense_scratch = dxa + n * S * D;
         cpu_detail::transpose(params + D * G, rt, U, G);
@@ -312,19 +313,23 @@ struct cpu {
                 if (s == 0) std::fill(row, row + U, T(0));
                 else std::copy(save + (i * S + s - 1) * SS + HO, save + (i * S + s - 1) * SS + HO + U, row);
             }
-        cpu_detail::with_kernels([&](auto k) {
-            using K = decltype(k);
-            auto par = [&](index_t c, auto&& f) { parallel(c, f); };
-            const train_context no_act{ctx.training, ctx.param_grads, false, ctx.rng};
-            T* to = add_dx ? dxa : dx;
-            K::template dense_backward<input_projection, shape<D>, shape<G>>(params, grads, x, static_cast<const T*>(nullptr),
-                                                                            dgx, to, n * S, no_act, false, dense_scratch, par);
-            if (ctx.param_grads)
+        if (ctx.param_grads)  // dW = x^T dgx, dU = hp^T dgh
+            cpu_detail::with_kernels([&](auto k) {
+                using K = decltype(k);
+                auto par = [&](index_t c, auto&& f) { parallel(c, f); };
+                const train_context no_act{ctx.training, ctx.param_grads, false, ctx.rng};
+                T* none = nullptr;
+                K::template dense_backward<input_projection, shape<D>, shape<G>>(
+                    params, grads, x, static_cast<const T*>(nullptr), dgx, none, n * S, no_act, false, dense_scratch, par);
                 K::template dense_backward<state_projection, shape<U>, shape<G>>(
-                    params + D * G, grads + D * G, hp, static_cast<const T*>(nullptr), dgh, static_cast<T*>(nullptr), n * S,
-                    no_act, false, dense_scratch, par);
-        });
-        if (dx && add_dx) add(dx, dxa, n * S * D);
+                    params + D * G, grads + D * G, hp, static_cast<const T*>(nullptr), dgh, none, n * S, no_act, false,
+                    dense_scratch, par);
+            });
+        if (dx) {  // dx = dgx . kernel^T, on the forward GEMM with the kernel transposed
+            cpu_detail::transpose(params, wt, D, G);
+            multiply<G, D>(wt, dgx, add_dx ? dxa : dx, n * S);
+            if (add_dx) add(dx, dxa, n * S * D);
+        }
         if constexpr (L::has_bias) {
             if (ctx.param_grads) {
                 T* gb = grads + (D + U) * G;

@@ -137,10 +137,14 @@ struct kernels {
     template <class L, class T>
     static void recurrent_cells(const T* p, index_t ps, const T* rec, const T* bias, T* h, T* c, T* z, T* save,
                                 index_t ss, index_t rows) {
-        if constexpr (std::is_same_v<T, float> && TYPENET_CPU_ISA_LEVEL >= 1)
+#if TYPENET_CPU_ISA_LEVEL >= 1
+        if constexpr (std::is_same_v<T, float>) {
             TYPENET_CPU_ISA_NS::recurrent_cells_float<L>(p, ps, rec, bias, h, c, z, save, ss, rows);
-        else
-            cpu_detail::recurrent_cells<L>(p, ps, rec, bias, h, c, save, ss, rows);
+            return;
+        }
+#endif
+        (void)z;
+        cpu_detail::recurrent_cells<L>(p, ps, rec, bias, h, c, save, ss, rows);
     }
     template <class L, class T>
     static void recurrent_cells_backward(const T* sv, const T* prev, index_t ss, T* dh, T* dc, T* dgx, index_t xs, T* dgh,

@@ -75,9 +75,58 @@ TYPENET_INLINE void activate_span(float* x, index_t n) {
     for (index_t i = 0; i < n; ++i) x[i] = f(x[i]);
 }
 
+#if TYPENET_CPU_ISA_LEVEL >= 1
+// out[i] = op(a[i], b[i], c[i], d[i]) for i < n on whole vectors; the tail through one padded
+// vector, so every unit gets the same arithmetic wherever it sits (absent inputs read zeros).
+// The ops are structs, not lambdas: see the top of isa/kernels.ipp.
+template <class Op>
+TYPENET_INLINE void spans(float* out, index_t n, Op op, const float* a, const float* b = nullptr,
+                          const float* c = nullptr, const float* d = nullptr) {
+    using S = vfloat;
+    constexpr index_t W = S::width;
+    const S::type zero{};
+    index_t i = 0;
+    for (; i + W <= n; i += W)
+        S::store(out + i, op(a ? S::load(a + i) : zero, b ? S::load(b + i) : zero, c ? S::load(c + i) : zero,
+                             d ? S::load(d + i) : zero));
+    if (i < n) {
+        float t[5][W] = {};
+        const float* in[4] = {a, b, c, d};
+        for (int k = 0; k < 4; ++k)
+            if (in[k])
+                for (index_t j = i; j < n; ++j) t[k][j - i] = in[k][j];
+        S::store(t[4], op(S::load(t[0]), S::load(t[1]), S::load(t[2]), S::load(t[3])));
+        for (index_t j = i; j < n; ++j) out[j] = t[4][j - i];
+    }
+}
+struct span_sum {  // a + b + c
+    TYPENET_INLINE vfloat::type operator()(vfloat::type a, vfloat::type b, vfloat::type c, vfloat::type) const {
+        return a + b + c;
+    }
+};
+struct span_lstm_c {  // f * c + i * g
+    TYPENET_INLINE vfloat::type operator()(vfloat::type f, vfloat::type c, vfloat::type i, vfloat::type g) const {
+        return f * c + i * g;
+    }
+};
+struct span_mul {  // a * b
+    TYPENET_INLINE vfloat::type operator()(vfloat::type a, vfloat::type b, vfloat::type, vfloat::type) const { return a * b; }
+};
+struct span_gru_candidate {  // xh + r * rh
+    TYPENET_INLINE vfloat::type operator()(vfloat::type xh, vfloat::type r, vfloat::type rh, vfloat::type) const {
+        return xh + r * rh;
+    }
+};
+struct span_gru_h {  // z * h + (1 - z) * hh
+    TYPENET_INLINE vfloat::type operator()(vfloat::type z, vfloat::type h, vfloat::type hh, vfloat::type) const {
+        return z * h + (1.0f - z) * hh;
+    }
+};
+
 // One step of a recurrent layer for `rows` samples in float (arguments as cpu_detail::
 // recurrent_cells; z: rows * G scratch). The gates' inputs are summed, activated a span at a time,
-// then combined. The LSTM keeps act(c) in the save's otherwise unused `rec` slot for backward.
+// then combined, every pass on whole vectors. The LSTM keeps act(c) in the save's otherwise unused
+// `rec` slot for backward; the GRU uses c (unused by its cell) for (h . U + b')h.
 template <class L>
 void recurrent_cells_float(const float* p, index_t ps, const float* rec, const float* bias, float* h, float* c, float* z,
                            float* save, index_t ss, index_t rows) {
@@ -91,52 +140,33 @@ void recurrent_cells_float(const float* p, index_t ps, const float* rec, const f
         float* hr = h + r * U;
         float* cr = c + r * U;
         float* sv = save ? save + r * ss : nullptr;
-        if constexpr (L::cell != cell_kind::gru) {
-            for (index_t g = 0; g < G; ++g) zr[g] = pr[g];
-            if (rr)
-                for (index_t g = 0; g < G; ++g) zr[g] += rr[g];
-            if (bias)
-                for (index_t g = 0; g < G; ++g) zr[g] += bias[g];
-        }
         if constexpr (L::cell == cell_kind::simple) {
+            spans(zr, G, span_sum{}, pr, rr, bias);
             activate_span<Act>(zr, U);
-            for (index_t j = 0; j < U; ++j) hr[j] = zr[j];
-            if (sv)
-                for (index_t j = 0; j < U; ++j) sv[S::gates + j] = sv[S::h + j] = zr[j];
+            std::copy(zr, zr + U, hr);
+            if (sv) std::copy(zr, zr + U, sv + S::gates), std::copy(zr, zr + U, sv + S::h);
         } else if constexpr (L::cell == cell_kind::lstm) {
+            spans(zr, G, span_sum{}, pr, rr, bias);
             activate_span<sigmoid>(zr, 2 * U);
             activate_span<Act>(zr + 2 * U, U);
             activate_span<sigmoid>(zr + 3 * U, U);
-            for (index_t j = 0; j < U; ++j) hr[j] = cr[j] = zr[U + j] * cr[j] + zr[j] * zr[2 * U + j];
+            spans(cr, U, span_lstm_c{}, zr + U, cr, zr, zr + 2 * U);
+            std::copy(cr, cr + U, hr);
             activate_span<Act>(hr, U);
-            if (sv)
-                for (index_t j = 0; j < U; ++j) sv[S::rec + j] = hr[j];  // act(c)
-            for (index_t j = 0; j < U; ++j) hr[j] *= zr[3 * U + j];
-            if (sv) {
-                for (index_t g = 0; g < G; ++g) sv[S::gates + g] = zr[g];
-                for (index_t j = 0; j < U; ++j) sv[S::h + j] = hr[j], sv[S::c + j] = cr[j];
-            }
+            if (sv) std::copy(hr, hr + U, sv + S::rec);  // act(c)
+            spans(hr, U, span_mul{}, hr, zr + 3 * U);
+            if (sv) std::copy(zr, zr + G, sv + S::gates), std::copy(hr, hr + U, sv + S::h), std::copy(cr, cr + U, sv + S::c);
         } else {  // GRU, reset_after: the bias is (input bias, recurrent bias)
             const float* brec = bias ? bias + G : nullptr;
-            for (index_t g = 0; g < G; ++g) zr[g] = pr[g];
-            if (bias)
-                for (index_t g = 0; g < G; ++g) zr[g] += bias[g];
-            if (rr)
-                for (index_t g = 0; g < 2 * U; ++g) zr[g] += rr[g];
-            if (brec)
-                for (index_t g = 0; g < 2 * U; ++g) zr[g] += brec[g];
+            spans(zr, G, span_sum{}, pr, bias);
+            spans(zr, 2 * U, span_sum{}, zr, rr, brec);
             activate_span<sigmoid>(zr, 2 * U);
-            for (index_t j = 0; j < U; ++j) {
-                const float rh = (rr ? rr[2 * U + j] : 0.0f) + (brec ? brec[2 * U + j] : 0.0f);
-                if (sv) sv[S::rec + j] = rh;
-                zr[2 * U + j] += zr[U + j] * rh;
-            }
+            spans(cr, U, span_sum{}, rr ? rr + 2 * U : nullptr, brec ? brec + 2 * U : nullptr);
+            spans(zr + 2 * U, U, span_gru_candidate{}, zr + 2 * U, zr + U, cr);
             activate_span<Act>(zr + 2 * U, U);
-            for (index_t j = 0; j < U; ++j) hr[j] = zr[j] * hr[j] + (1.0f - zr[j]) * zr[2 * U + j];
-            if (sv) {
-                for (index_t g = 0; g < G; ++g) sv[S::gates + g] = zr[g];
-                for (index_t j = 0; j < U; ++j) sv[S::h + j] = hr[j];
-            }
+            spans(hr, U, span_gru_h{}, zr, hr, zr + 2 * U);
+            if (sv) std::copy(zr, zr + G, sv + S::gates), std::copy(hr, hr + U, sv + S::h), std::copy(cr, cr + U, sv + S::rec);
         }
     }
 }
+#endif
