@@ -25,6 +25,8 @@
 #include "seed_models.hpp"
 
 #ifdef TYPENET_PERF_HAVE_TORCH
+#include <dlfcn.h>
+
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 #endif
@@ -113,6 +115,14 @@ void load(torch_m4& t, const std::vector<tn::weight_array<float>>& w) {
     t.fc->weight.copy_(tensor(w[4]).t());
     t.fc->bias.copy_(tensor(w[5]));
 }
+// libtorch's threads: ATen's intra-op pool and Debian OpenBLAS's own pthreads (set apart, as
+// bench/perf/common.hpp does: otherwise a "1-thread" libtorch GEMM runs on every core).
+void torch_threads(int n) {
+    at::set_num_threads(n);
+    using fn = void (*)(int);
+    static const fn f = reinterpret_cast<fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    if (f) f(n);
+}
 struct torch_side {
     torch_m4 m;
     torch::optim::Adam opt;
@@ -170,7 +180,7 @@ int main(int argc, char** argv) {
     int failures = 0;
 
 #ifdef TYPENET_PERF_HAVE_TORCH
-    at::set_num_threads(1);
+    torch_threads(1);
     {  // the same numbers first
         typenet_side a(1, w);
         torch_side b(w);
@@ -206,7 +216,7 @@ int main(int argc, char** argv) {
                                        : time_it([&] { a.m.forward(x.view(), y.view()); }, repeats);
                 std::string torch_col = "n/a", ratio = "n/a";
 #ifdef TYPENET_PERF_HAVE_TORCH
-                at::set_num_threads(th);
+                torch_threads(th);
                 torch_side b(w);
                 const auto xi = torch_side::ids(dd, n);
                 const auto yt = torch::from_blob(const_cast<float*>(dd.labels.data()), {n, 1}).clone();
