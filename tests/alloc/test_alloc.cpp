@@ -4,7 +4,8 @@
 //   (b) model<M2>::forward on a pre-sized batch -- after a warm-up call, or after reserve(n): none;
 //       the same for a residual network (M6's blocks use layer scratch);
 //   (c) assigning an expression (any size, broadcasts, compound assignment) to an existing tensor: none;
-//   (d) a training step after the first (every optimizer, BN, dropout, residual): none.
+//   (d) a training step after the first (every optimizer, BN, dropout, residual, recurrent): none;
+//   and the same inference checks for a network of sequence layers.
 // Plain main(): prints one line per check, returns 1 if any failed.
 #include <typenet/typenet.hpp>
 
@@ -101,6 +102,12 @@ template <class B>
 void fill(B& b, float scale) {
     index_t i = 0;
     for (auto& v : b) v = scale * float((i++ * 7919) % 1000) / 1000.0f;
+}
+// Token ids in [0, vocabulary).
+template <class B>
+void fill_ids(B& b, index_t vocabulary) {
+    index_t i = 0;
+    for (auto& v : b) v = float((i++ * 7919) % vocabulary);
 }
 
 void check_counter_works() {
@@ -207,7 +214,8 @@ void check_training(const char* name, optimizer opt) {
     m.compile(opt, sparse_categorical_crossentropy{}, metrics::accuracy);
     constexpr index_t n = 8;
     batch<float, typename Net::input_shape_t> x(n);
-    fill(x, 1.0f);
+    if constexpr (Net::token_input) fill_ids(x, Net::template layer_type<0>::input_dim);
+    else fill(x, 1.0f);
     float t[n];
     for (index_t i = 0; i < n; ++i) t[i] = float(i % 10);
     m.train_on_batch(x.data(), t, n);  // first step: sizes the training memory and kernel scratch
@@ -238,7 +246,29 @@ void check_fit_epochs() {
 
 }  // namespace
 
+// Sequence models: an embedding, stacked and bidirectional recurrent layers, conv1d; ids 1.
+using SEQ = sequential<tokens<12>, embedding<50, 8>, conv1d<8, 3, same, relu>, lstm<6, return_sequences<true>>,
+                       bidirectional<gru<5, return_sequences<true>>>, simple_rnn<4>, dense<10, softmax>>;
+static_model<SEQ> g_static_seq;
+
+void check_sequences() {
+    tensor<float, shape<12>> ids;
+    fill_ids(ids, 50);
+    tensor<float, shape<10>> out;
+    g_static_seq.initialize(3);
+    expect_none("(a) static_model<LSTM/GRU/bidirectional net>::predict(tensor)",
+                allocations_in([&] { out = g_static_seq.predict(ids); }));
+    model<SEQ> m(5);
+    batch<float, shape<12>> x(6);
+    batch<float, shape<10>> y(6);
+    fill_ids(x, 50);
+    m.reserve(6);
+    expect_none("(b) recurrent network: forward after reserve(6)", allocations_in([&] { m.forward(x.view(), y.view()); }));
+}
+
 int main() {
+    check_training<SEQ>("embedding, conv1d, LSTM, bidirectional GRU, SimpleRNN with Adam", adam{});
+    check_sequences();
     check_training<M2>("M2 with SGD", sgd{});
     check_training<M2>("M2 with Adam", adam{});
     check_training<RES>("residual network with BN, RMSprop", rmsprop{});

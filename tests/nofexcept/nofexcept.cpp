@@ -3,6 +3,7 @@
 #include <typenet/typenet.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
@@ -23,6 +24,11 @@ static_assert(M2::trainable_count == 93'322 && M2::non_trainable_count == 0);
 static_assert(std::is_same_v<M2::output_shape_t, shape<10>>);
 
 static_model<M2> g_model;  // parameters and arena in static storage
+
+// M4 (Keras: 1,329,473 parameters), token ids in.
+using M4 = sequential<tokens<20>, embedding<10000, 128>, lstm<64>, dense<1, sigmoid>>;
+static_assert(M4::param_count == 1'329'473);
+static_model<M4> g_text;
 
 int g_failures = 0;
 void expect(bool ok, const char* what) {
@@ -54,6 +60,12 @@ int main() {
     bool same = true;
     for (index_t j = 0; j < 10; ++j) same = same && y[j] == y2[j];
     expect(same, "a second predict gives the same result");
+
+    g_text.initialize(3);
+    tensor<std::int32_t, shape<20>> ids;
+    for (index_t t = 0; t < 20; ++t) ids[t] = std::int32_t(t < 5 ? 0 : t * 431);
+    const float p = g_text.predict(ids)[0];
+    expect(p > 0.0f && p < 1.0f, "static_model<M4> (embedding, LSTM) predicts a probability from token ids");
 
     std::printf("%s: %d failure(s)\n", g_failures ? "FAILED" : "passed", g_failures);
     return g_failures ? 1 : 0;
