@@ -22,6 +22,21 @@ struct cell_save {
     static constexpr index_t size(index_t units, index_t gate_width) { return gate_width + 3 * units; }
 };
 
+// Where a recurrent layer's arrays are, for every policy: its parameters (kernel (D, G),
+// recurrent_kernel (U, G), bias) and its n * L::workspace elements of scratch (the input
+// projections of every step, one step's h . recurrent_kernel, the state h and c, one step's gates).
+template <class L, class In, class T>
+struct recurrent_arrays {
+    static constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
+    const T* kernel;
+    const T* recurrent;
+    const T* bias;  // nullptr without one
+    T *proj, *rec, *h, *c, *gates;
+    recurrent_arrays(const T* params, T* ws, index_t n)
+        : kernel(params), recurrent(params + D * G), bias(L::has_bias ? params + (D + U) * G : nullptr), proj(ws),
+          rec(proj + n * S * G), h(rec + n * G), c(h + n * U), gates(c + n * U) {}
+};
+
 // Unit j of one sample: p the step's input projection x . W (k * units), rec h . U (nullptr: the
 // zero initial state), bias the layer's (nullptr: none; the GRU's holds the input then the
 // recurrent bias), h / c the state (updated at j), save what training keeps (nullptr: nothing).

@@ -171,19 +171,14 @@ struct cpu {
     void recurrent_forward(const T* params, const T* x, T* y, index_t n, T* ws, T* save) {
         constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
         constexpr index_t SS = cpu_detail::cell_layout<L>::save;
-        const T* w = params;
-        const T* r = params + D * G;
-        const T* bias = L::has_bias ? params + (D + U) * G : nullptr;
-        T* proj = ws;
-        T* rec = proj + n * S * G;
-        T* h = rec + n * G;
-        T* c = h + n * U;
-        T* z = c + n * U;  // the gates of a step
-        multiply<D, G>(w, x, proj, n * S);
+        const detail::recurrent_arrays<L, In, T> a(params, ws, n);
+        const T* bias = a.bias;
+        T *proj = a.proj, *rec = a.rec, *h = a.h, *c = a.c, *z = a.gates;
+        multiply<D, G>(a.kernel, x, proj, n * S);
         std::fill(h, h + 2 * n * U, T(0));
         for (index_t s = 0; s < S; ++s) {
             const index_t t = L::backwards ? S - 1 - s : s;
-            if (s > 0) multiply<U, G>(r, h, rec, n);
+            if (s > 0) multiply<U, G>(a.recurrent, h, rec, n);
             parallel(n, [&](index_t b, index_t e) {
                 cpu_detail::with_kernels([&](auto k) {
                     decltype(k)::template recurrent_cells<L>(proj + (b * S + t) * G, S * G, s > 0 ? rec + b * G : nullptr,

@@ -458,13 +458,9 @@ private:
     void recurrent_forward(const T* params, const T* x, T* y, index_t n, T* ws) {
         constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
         cudaStream_t st = stream();
-        const T* w = params;
-        const T* r = params + D * G;
-        const T* bias = L::has_bias ? params + (D + U) * G : nullptr;
-        T* proj = ws;
-        T* rec = proj + n * S * G;
-        T* h = rec + n * G;
-        T* c = h + n * U;
+        const detail::recurrent_arrays<L, In, T> a(params, ws, n);
+        const T *w = a.kernel, *r = a.recurrent, *bias = a.bias;
+        T *proj = a.proj, *rec = a.rec, *h = a.h, *c = a.c;
         const bool tf32 = math_ == math::tf32;
         cuda_detail::gemm(context().cublas(), cuda_detail::blas_int(G, "recurrent gates"),
                           cuda_detail::blas_int(n * S, "recurrent batch x steps"), cuda_detail::blas_int(D, "recurrent inputs"),
