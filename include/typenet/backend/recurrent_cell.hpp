@@ -48,7 +48,7 @@ TYPENET_HD inline void recurrent_unit(const Act& act, index_t units, index_t j, 
     if constexpr (Cell == cell_kind::simple) {
         const T v = act(p[j] + (rec ? rec[j] : T(0)) + (bias ? bias[j] : T(0)));
         h[j] = v;
-        if (save) save[j] = save[U + j] = v;
+        if (save) save[j] = save[cell_save(U, U).h + j] = v;
     } else if constexpr (Cell == cell_kind::lstm) {
         T z[4];
         for (index_t g = 0; g < 4; ++g) {

@@ -193,12 +193,12 @@ struct cpu {
     }
 
     // Bidirectional: both directions into the workspace (or, training, into `save`), then side by
-    // side, the backward one back in time order.
+    // side (bidirectional_rows).
     template <class L, class In, class T>
     void bidirectional_forward(const T* params, const T* x, T* y, index_t n, T* ws, T* save) {
         using F = typename L::forward_layer;
         using B = typename L::backward_layer;
-        constexpr index_t O = F::output(In::value).size(), U = F::units, S = In::extents[0];
+        constexpr index_t O = F::output(In::value).size();
         constexpr index_t half = leaf_param_count<F>(In::value);
         T* yf = save ? save : ws;
         T* yb = yf + n * O;
@@ -207,47 +207,44 @@ struct cpu {
         T* sb = save ? sf + n * F::train_state(In::value) : nullptr;
         recurrent_forward<F, In>(params, x, yf, n, inner, sf);
         recurrent_forward<B, In>(params + half, x, yb, n, inner, sb);
-        for (index_t i = 0; i < n; ++i) {
-            if constexpr (F::sequences) {
-                for (index_t t = 0; t < S; ++t) {
-                    // Each direction's output at step s is at position s of its output sequence.
-                    const index_t tf = F::backwards ? S - 1 - t : t, tb = B::backwards ? S - 1 - t : t;
-                    std::copy(yf + (i * S + tf) * U, yf + (i * S + tf + 1) * U, y + (i * S + t) * 2 * U);
-                    std::copy(yb + (i * S + tb) * U, yb + (i * S + tb + 1) * U, y + (i * S + t) * 2 * U + U);
-                }
-            } else {
-                std::copy(yf + i * U, yf + (i + 1) * U, y + i * 2 * U);
-                std::copy(yb + i * U, yb + (i + 1) * U, y + i * 2 * U + U);
-            }
-        }
+        bidirectional_rows<L, In>(y, yf, yb, n, true);
     }
     template <class L, class In, class T>
-    void bidirectional_backward(const T* params, T* grads, const T* x, const T* dy, T* dx, index_t n, const T* state,
+    void bidirectional_backward(const T* params, T* grads, const T* x, T* dy, T* dx, index_t n, const T* state,
                                 const train_context& ctx) {
         using F = typename L::forward_layer;
         using B = typename L::backward_layer;
-        constexpr index_t O = F::output(In::value).size(), U = F::units, S = In::extents[0];
+        constexpr index_t O = F::output(In::value).size();
         constexpr index_t half = leaf_param_count<F>(In::value);
         const index_t inner = recurrent_backward_scratch<F, In>(n);
         T* mem = reinterpret_cast<T*>(scratch((2 * n * O + inner) * index_t(sizeof(T))));
         T* dyf = mem;
         T* dyb = dyf + n * O;
-        for (index_t i = 0; i < n; ++i) {
-            if constexpr (F::sequences) {
-                for (index_t t = 0; t < S; ++t) {
-                    const index_t tf = F::backwards ? S - 1 - t : t, tb = B::backwards ? S - 1 - t : t;
-                    std::copy(dy + (i * S + t) * 2 * U, dy + (i * S + t) * 2 * U + U, dyf + (i * S + tf) * U);
-                    std::copy(dy + (i * S + t) * 2 * U + U, dy + (i * S + t + 1) * 2 * U, dyb + (i * S + tb) * U);
-                }
-            } else {
-                std::copy(dy + i * 2 * U, dy + i * 2 * U + U, dyf + i * U);
-                std::copy(dy + i * 2 * U + U, dy + (i + 1) * 2 * U, dyb + i * U);
-            }
-        }
+        bidirectional_rows<L, In>(dy, dyf, dyb, n, false);
         const T* sf = state + 2 * n * O;
         const T* sb = sf + n * F::train_state(In::value);
         recurrent_backward<F, In>(params, grads, x, dyf, dx, n, sf, ctx, dyb + n * O, false);
         recurrent_backward<B, In>(params + half, grads + half, x, dyb, dx, n, sb, ctx, dyb + n * O, true);
+    }
+    // A bidirectional output row (sample i, step t) is [forward's, backward's] output; each
+    // direction keeps its own in reading order, so a return_sequences direction that reads
+    // backwards is put back in time order. join: the directions into `joined`; else the reverse
+    // (the output gradient into each direction's).
+    template <class L, class In, class T>
+    static void bidirectional_rows(T* joined, T* yf, T* yb, index_t n, bool join) {
+        using F = typename L::forward_layer;
+        using B = typename L::backward_layer;
+        constexpr index_t U = F::units, S = In::extents[0], steps = F::sequences ? S : 1;
+        for (index_t i = 0; i < n; ++i)
+            for (index_t t = 0; t < steps; ++t) {
+                const index_t tf = F::sequences && F::backwards ? S - 1 - t : t;
+                const index_t tb = F::sequences && B::backwards ? S - 1 - t : t;
+                T* row = joined + (i * steps + t) * 2 * U;
+                T* f = yf + (i * steps + tf) * U;
+                T* b = yb + (i * steps + tb) * U;
+                if (join) copy(row, f, U), copy(row + U, b, U);
+                else copy(f, row, U), copy(b, row + U, U);
+            }
     }
 
     // Backpropagation through time: per step (last first) the cells' gradients and dL/dh of the
@@ -258,17 +255,15 @@ struct cpu {
     template <class L, class In>
     static constexpr index_t recurrent_backward_scratch(index_t n) {
         constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
-        // dgx, dgh, dh, dc, dh of the GEMM, recurrent_kernel^T and kernel^T, previous states, dx to
-        // add, the dense backward's own scratch
-        return 2 * n * S * G + 3 * n * U + (U + D) * G + n * S * U + n * S * D + (G + D) * n * S;
+        // dgx, dgh, dh, dc, dh of the GEMM, recurrent_kernel^T and kernel^T, previous states, dx to add
+        return 2 * n * S * G + 3 * n * U + (U + D) * G + n * S * U + n * S * D;
     }
     template <class L, class In, class T>
     void recurrent_backward(const T* params, T* grads, const T* x, const T* dy, T* dx, index_t n, const T* save,
                             const train_context& ctx, T* mem, bool add_dx) {
         constexpr index_t S = In::extents[0], D = In::extents[1], U = L::units, G = L::gate_width;
         constexpr index_t SS = cpu_detail::cell_layout<L>::save, HO = cpu_detail::cell_layout<L>::h;
-        using input_projection = dense<G, use_bias<false>>;
-        using state_projection = dense<G, use_bias<false>>;
+        using projection = dense<G, use_bias<false>>;  // x . kernel and h . recurrent_kernel
         // dgx: sample-major in time order (the rows of x); dgh: step-major in reading order (one
         // step's rows contiguous for the per-step GEMM), the rows of the previous states `hp`.
         T* dgx = mem;
@@ -280,7 +275,6 @@ struct cpu {
         T* wt = rt + U * G;   // kernel^T (G, D)
         T* hp = wt + D * G;
         T* dxa = hp + n * S * U;
-        T* dense_scratch = dxa + n * S * D;
         cpu_detail::transpose(params + D * G, rt, U, G);
         std::fill(dh, dh + 2 * n * U, T(0));
         for (index_t s = S - 1; s >= 0; --s) {
@@ -313,12 +307,12 @@ struct cpu {
                 using K = decltype(k);
                 auto par = [&](index_t c, auto&& f) { parallel(c, f); };
                 const train_context no_act{ctx.training, ctx.param_grads, false, ctx.rng};
-                T* none = nullptr;
-                K::template dense_backward<input_projection, shape<D>, shape<G>>(
-                    params, grads, x, static_cast<const T*>(nullptr), dgx, none, n * S, no_act, false, dense_scratch, par);
-                K::template dense_backward<state_projection, shape<U>, shape<G>>(
-                    params + D * G, grads + D * G, hp, static_cast<const T*>(nullptr), dgh, none, n * S, no_act, false,
-                    dense_scratch, par);
+                T* none = nullptr;  // no dx from these two (and so no scratch)
+                K::template dense_backward<projection, shape<D>, shape<G>>(params, grads, x, static_cast<const T*>(nullptr),
+                                                                          dgx, none, n * S, no_act, false, none, par);
+                K::template dense_backward<projection, shape<U>, shape<G>>(params + D * G, grads + D * G, hp,
+                                                                          static_cast<const T*>(nullptr), dgh, none, n * S,
+                                                                          no_act, false, none, par);
             });
         if (dx) {  // dx = dgx . kernel^T, on the forward GEMM with the kernel transposed
             cpu_detail::transpose(params, wt, D, G);

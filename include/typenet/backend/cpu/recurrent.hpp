@@ -1,17 +1,17 @@
-// cpu recurrent: the elementwise work of SimpleRNN / LSTM / GRU cells (one time step, forward and
-// backward) and the two small products backpropagation through time needs. The GEMMs -- the input
-// projection of every step at once and each step's h . recurrent_kernel -- run on the register-tiled
-// dense kernels (backend/cpu/policy.hpp). Everything here is always inlined into the per-instruction-
-// set entry points (isa/kernels.ipp), so it compiles and vectorises for the set chosen at run time.
+// cpu recurrent: the elementwise work of SimpleRNN / LSTM / GRU cells at one time step, forward
+// (the shared per-unit arithmetic of backend/recurrent_cell.hpp; float on vector instruction sets
+// uses isa/recurrent.ipp instead) and backward. The GEMMs -- the input projection of every step at
+// once, each step's h . recurrent_kernel, and the weight gradients and dx after the step loop -- run
+// on the register-tiled dense kernels (backend/cpu/policy.hpp). Everything here is always inlined
+// into the per-instruction-set entry points (isa/kernels.ipp), so it compiles for the set chosen at
+// run time.
 //
-// Per step and sample a training pass keeps `save`: the gates after their activations (k * units),
-// h after the step (units), c after the step (LSTM; units), and the GRU's recurrent projection of its
-// candidate, (h . U + b')h (units). See layers/recurrent.hpp for the equations.
+// Per step and sample a training pass keeps `save` (detail::cell_save): the gates after their
+// activations (k * units), h and c after the step, and the LSTM's act(c) or the GRU's recurrent
+// projection of its candidate, (h . U + b')h. See layers/recurrent.hpp for the equations.
 #pragma once
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <type_traits>
 
 #include "../../core/config.hpp"
