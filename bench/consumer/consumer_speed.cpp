@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -66,7 +67,17 @@ int main(int argc, char** argv) {
     auto m10 = tn::make_model<seed::m10>();
     const auto x10 = random_images<tn::shape<32, 32, 3>>(infer_n / 2, 2);
 
-    std::vector<double> fit2, infer2, infer10;
+    // M2 one sample at a time on one thread, three ways: model<cpu{1}> (heap), static_model
+    // (parameters in the object) and rom_model (parameters read in place from a const array, as a
+    // generated header's weights in flash): the same kernels, so the same speed (docs/embedded.md).
+    tn::model<seed::m2> m2_one{tn::cpu{1}};
+    auto m2_static = std::make_unique<tn::static_model<seed::m2>>();
+    if (!m2_static->set_weights(m2_one.get_weights())) return 1;
+    const std::vector<float> rom_weights(m2_one.parameters().begin(), m2_one.parameters().end());
+    tn::rom_model<seed::m2> m2_rom{rom_weights.data()};
+    const tn::index_t single_n = quick ? 64 : 1024;
+
+    std::vector<double> fit2, infer2, infer10, one_heap, one_static, one_rom;
     for (int r = 0; r < repeats + 1; ++r) {  // the first round warms up and is not counted
         auto t0 = std::chrono::steady_clock::now();
         const tn::history h = m2.fit(train_x, train_y, {.epochs = 1, .batch_size = 32, .verbose = 0, .seed = 7});
@@ -81,7 +92,27 @@ int main(int argc, char** argv) {
         t0 = std::chrono::steady_clock::now();
         const auto p10 = m10.predict(x10, 64);
         const double t_infer10 = seconds_since(t0);
+        double t_one[3] = {0, 0, 0};
+        float checksum[3] = {0, 0, 0};
+        tn::tensor<float, tn::shape<28, 28, 1>> one;
+        for (int k = 0; k < 3; ++k) {
+            t0 = std::chrono::steady_clock::now();
+            for (tn::index_t i = 0; i < single_n; ++i) {
+                std::copy(x2.data() + i * 784, x2.data() + (i + 1) * 784, one.data());
+                const auto y = k == 0 ? m2_one.predict(one) : k == 1 ? m2_static->predict(one)
+                                                                     : m2_rom.predict(one);
+                checksum[k] += y[3];
+            }
+            t_one[k] = seconds_since(t0);
+        }
+        if (checksum[0] != checksum[1] || checksum[0] != checksum[2]) {
+            std::fprintf(stderr, "model, static_model and rom_model disagree\n");
+            return 1;
+        }
         if (r == 0) continue;
+        one_heap.push_back(double(single_n) / t_one[0]);
+        one_static.push_back(double(single_n) / t_one[1]);
+        one_rom.push_back(double(single_n) / t_one[2]);
         fit2.push_back(double(train_n) / t_fit);
         infer2.push_back(double(x2.samples()) / t_infer2);
         infer10.push_back(double(x10.samples()) / t_infer10);
@@ -90,5 +121,8 @@ int main(int argc, char** argv) {
     report("m2_fit_images_per_s", fit2);
     report("m2_predict_images_per_s", infer2);
     report("m10_predict_images_per_s", infer10);
+    report("m2_one_model_cpu1_per_s", one_heap);
+    report("m2_one_static_model_per_s", one_static);
+    report("m2_one_rom_model_per_s", one_rom);
     return 0;
 }

@@ -1,6 +1,6 @@
 // Heap-allocation tests. Global operator new / delete are replaced by counting versions (which is
 // why this is its own executable, not part of typenet_tests), and the test counts allocations around
-//   (a) static_model<M2> inference: none, ever;
+//   (a) static_model<M2> and rom_model<M2> inference: none, ever;
 //   (b) model<M2>::forward on a pre-sized batch -- after a warm-up call, or after reserve(n): none;
 //       the same for a residual network (M6's blocks use layer scratch);
 //   (c) assigning an expression (any size, broadcasts, compound assignment) to an existing tensor: none;
@@ -138,6 +138,12 @@ void check_static_model() {
     float sum = 0;
     for (index_t j = 0; j < 10; ++j) sum += y[j];
     expect(sum > 0.999f && sum < 1.001f, "(a) static_model<M2> output is a softmax", 0);
+    // rom_model: the same, reading the parameters in place from const memory.
+    static rom_model<M2, 4> rom(g_static4.parameters().data());
+    tensor<float, shape<10>> yr;
+    expect_none("(a) rom_model<M2>::predict(tensor)", allocations_in([&] { yr = rom.predict(x); }));
+    expect_none("(a) rom_model<M2, 4>::forward on 5 samples", allocations_in([&] { rom.forward(xv, yv); }));
+    expect(yr[3] == g_static4.predict(x)[3], "(a) rom_model<M2> predicts as static_model<M2>", 0);
 }
 
 void check_model_forward() {

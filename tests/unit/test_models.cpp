@@ -277,6 +277,40 @@ TEST_CASE("static_model<M2> predicts exactly as model<M2>") {
     for (index_t k = 0; k < y2.size(); ++k) CHECK(y2[k] == doctest::Approx(ym[k]).epsilon(1e-6));
 }
 
+TEST_CASE("rom_model<M2> reads const parameters in place and predicts exactly as static_model") {
+    typenet::model<M2> m(42);
+    // Parameters in read-only memory, as a generated header's `alignas(64) inline constexpr float
+    // weights[...]`: here a const vector the model only reads.
+    const std::vector<float> weights(m.parameters().begin(), m.parameters().end());
+    auto r = std::make_unique<typenet::rom_model<M2>>(weights.data());
+    auto r2 = std::make_unique<typenet::rom_model<M2, 2>>(std::span<const float, std::size_t(M2::param_count)>(weights));
+    auto s = std::make_unique<M2_static>();
+    REQUIRE(s->set_weights(m.get_weights()));
+    CHECK(r->parameters().data() == weights.data());  // no copy
+    CHECK(r->arena().size() == std::size_t(M2::arena_elems));
+    CHECK(r2->arena().size() == std::size_t(2 * M2::arena_elems));
+
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    typenet::batch<float, shape<28, 28, 1>> x(5);
+    for (auto& v : x) v = u(rng);
+    const auto ys = s->predict(x);
+    const auto yr = r->predict(x);
+    const auto yr2 = r2->predict(x);  // chunks of 2, 2, 1
+    CHECK(std::equal(yr.begin(), yr.end(), ys.begin()));
+    for (index_t k = 0; k < yr2.size(); ++k) CHECK(yr2[k] == doctest::Approx(ys[k]).epsilon(1e-6));
+
+    // Reading works as on the other kinds: get_weights gives Keras' arrays back.
+    const auto w = r->get_weights();
+    REQUIRE(w.size() == typenet::rom_model<M2>::weight_count);
+    CHECK(w[0].layer == "conv2d");
+    CHECK(w[0].shape == std::vector<index_t>{3, 3, 1, 32});
+    CHECK(std::equal(w[0].values.begin(), w[0].values.end(), weights.begin()));
+    CHECK(std::equal(weights.begin(), weights.end(), m.parameters().begin()));  // never written
+}
+static_assert(sizeof(typenet::rom_model<M2>) < std::size_t(M2::arena_bytes + 128),
+              "a rom_model is its arena and a pointer");
+
 TEST_CASE("M7 is y = w x + b") {
     typenet::model<M7> m;
     m.parameters()[0] = 3.0f;

@@ -42,6 +42,9 @@ using index_t = std::int64_t;  // every extent, count and offset: signed, so err
 #define TYPENET_UNROLL
 #endif
 
-// Run-time checks of run-time extents (batch sizes). Compiled out with NDEBUG, like assert.
+// Run-time checks of run-time extents (batch sizes). Compiled out with NDEBUG, like assert. A
+// program may define TYPENET_ASSERT itself, before including typenet, to report them its own way.
+#ifndef TYPENET_ASSERT
 #include <cassert>
 #define TYPENET_ASSERT(cond, msg) assert((cond) && msg)
+#endif

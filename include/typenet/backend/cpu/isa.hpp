@@ -66,6 +66,7 @@ inline cpu_isa choose_isa(cpu_isa wanted) {
     cpu_isa i = wanted < best ? wanted : best;
     return i < baseline_isa ? baseline_isa : i;
 }
+#if TYPENET_CPU_X86
 inline cpu_isa isa_from_environment() {
     const char* e = std::getenv("TYPENET_CPU_KERNELS");
     if (!e) return cpu_isa::avx512;
@@ -78,6 +79,13 @@ inline std::atomic<int>& isa_slot() {
     return slot;
 }
 inline cpu_isa active_isa() { return cpu_isa(isa_slot().load(std::memory_order_relaxed)); }
+inline void store_isa(cpu_isa i) { isa_slot().store(int(i), std::memory_order_relaxed); }
+#else
+// One instruction set (the portable kernels): nothing to choose, no environment to read (a
+// bare-metal target has none), no static to guard.
+constexpr cpu_isa active_isa() { return cpu_isa::generic; }
+inline void store_isa(cpu_isa) {}
+#endif
 
 }  // namespace cpu_detail
 
@@ -90,7 +98,7 @@ inline const char* cpu_kernels_name() { return to_string(cpu_kernels()); }
 // program is compiled for FMA. Call it between model calls, not during one.
 inline cpu_isa set_cpu_kernels(cpu_isa wanted) {
     const cpu_isa i = cpu_detail::choose_isa(wanted);
-    cpu_detail::isa_slot().store(int(i), std::memory_order_relaxed);
+    cpu_detail::store_isa(i);
     return i;
 }
 

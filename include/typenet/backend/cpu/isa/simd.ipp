@@ -102,6 +102,11 @@ using simd_half = simd1<T>;
 // An x86 build's fallback for processors without AVX2 (before 2013): correct, smaller tiles, so
 // that the set every x86 build carries costs less compile time (docs/compile-time.md).
 inline constexpr index_t nv_full = 4, rows_full = 2, rows_narrow = 2;
+#elif defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+// A microcontroller (Cortex-M4F: 32 single-precision registers, no vectors, code in flash): 8
+// accumulators leave registers for the loads, and M2's test program is 21.3 KB of code beside its
+// weights (with 4 x 8 tiles: 31.1 KB; docs/embedded.md).
+inline constexpr index_t nv_full = 4, rows_full = 2, rows_narrow = 2;
 #else
 inline constexpr index_t nv_full = 8, rows_full = 4, rows_narrow = 4;
 #endif
