@@ -30,6 +30,12 @@ using seq_net = tn::sequential<tn::input<10, 4>, tn::conv1d<6, 3, tn::same>, tn:
 
 // Everything below is computed by the compiler.
 static_assert(text_net::token_input && !seq_net::token_input);
+// Composites after the embedding of a text network read numbers, not ids (they were checked as
+// reading ids, and the network was invalid with no diagnostic: found by the Keras-file generator).
+static_assert(tn::sequential<tn::tokens<20>, tn::embedding<50, 8>, tn::path<tn::dense<4>>>::valid);
+static_assert(tn::sequential<tn::tokens<20>, tn::embedding<50, 8>, tn::frozen<tn::lstm<4>>, tn::dense<1>>::valid);
+static_assert(tn::sequential<tn::tokens<20>, tn::embedding<50, 8>,
+                             tn::residual<tn::path<tn::conv1d<8, 3, tn::same>>>, tn::relu>::valid);
 static_assert(text_net::param_count == 10000 * 16 + 4 * (16 * 8 + 8 * 8 + 8) + 9);
 static_assert(seq_net::layer_output_t<0>::value == tn::make_dims({10, 6}));
 static_assert(seq_net::layer_output_t<1>::value == tn::make_dims({10, 5}));

@@ -143,7 +143,9 @@ struct plan_of {
             const bool ids_here = i == 0 && opt.token_input;
             if (ids_here && !takes_ids[i]) p.v[i] = {problem::token_input_needs_embedding};
             else if (takes_ids[i] && !ids_here) p.v[i] = {problem::embedding_needs_token_input};
-            else p.v[i] = check[i](p.shape[i], opt);
+            // Only the first layer reads ids: a composite later in a text network (a residual
+            // block, a frozen head) checks its own first layer as reading numbers.
+            else p.v[i] = check[i](p.shape[i], check_options{opt.strict_tiling, ids_here});
             if (!p.v[i].ok() && p.first_bad < 0) p.first_bad = int(i);
             p.shape[i + 1] = output[i](p.shape[i]);
             const index_t np = params[i](p.shape[i]);
