@@ -5,13 +5,16 @@
 # perf_quick test compares with typenet's, and libopenblas0 is the BLAS libtorch is measured with --
 # without it libtorch's dense layers fall back to the reference BLAS, see docs/performance.md; the
 # word lists wamerican, wngerman, wfrench, witalian and wspanish are the text data of the sequence
-# models: language identification of words, docs/data.md).
+# models: language identification of words, docs/data.md; gcc-arm-none-eabi with its newlib C++
+# library and qemu-system-arm build and run the Cortex-M4 deployment tests, and python3-numpy with
+# python3-h5py run tools/keras_to_typenet.py on the Keras fixtures, docs/embedded.md).
 # Needs root (or sudo) when something is missing. CUDA is optional: it is used from /usr/local/cuda
 # when present (the CUDA tests then compile and link, and report SKIPPED without a GPU).
 set -euo pipefail
 
 packages=(cmake make g++ clang doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist
-          libtorch-dev libdlib-dev libopenblas0 wamerican wngerman wfrench witalian wspanish)
+          libtorch-dev libdlib-dev libopenblas0 wamerican wngerman wfrench witalian wspanish
+          gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm python3-numpy python3-h5py)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
