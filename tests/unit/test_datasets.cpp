@@ -523,6 +523,13 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     write_file(root / "cat" / "dht.jpg", jpg);
     CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "dht.jpg", "Huffman table defines 4080 codes");
     fs::remove(root / "cat" / "dht.jpg");
+    // The same file behind 0xFF fill bytes, which stb_image skips before the start-of-image
+    // marker (the guard looked for FF D8 at offset 0 only; an independent fuzz run found it).
+    bytes filled = {0xff, 0xff, 0xff};
+    filled.insert(filled.end(), jpg.begin(), jpg.end());
+    write_file(root / "cat" / "filled.jpg", filled);
+    CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "filled.jpg", "Huffman table defines 4080 codes");
+    fs::remove(root / "cat" / "filled.jpg");
 
     write_bmp(dir / "b.bmp", 16, 16, 3, flat_image(16, 16, 3, 7));
     std::ifstream bf(dir / "b.bmp", std::ios::binary);

@@ -3,9 +3,13 @@
 // callbacks change the learning rate, stop, checkpoint (atomically) and restore weights.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <typenet/typenet.hpp>
@@ -103,6 +107,35 @@ TEST_CASE("training state: a resumed run continues exactly as an uninterrupted o
     CHECK(std::vector<float>(whole.parameters().begin(), whole.parameters().end()) ==
           std::vector<float>(resumed.parameters().begin(), resumed.parameters().end()));
 
+    SUBCASE("a state field out of range (NaN, 1e300, negative, fractional) is refused and changes nothing") {
+        // The state file with one field replaced: the reader checks every field before using it
+        // (it converted them to integers unchecked: undefined behaviour for NaN or 1e300).
+        std::vector<tn::io::npy_array> arrays;
+        REQUIRE(tn::io::read_npz(p, arrays).ok());
+        const std::size_t state = arrays.size() - 2;
+        REQUIRE(arrays[state].name == "state");
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        const std::vector<std::pair<std::array<double, 3>, std::string>> cases = {
+            {{nan, 2, 1e-3}, "iteration count"}, {{1e300, 2, 1e-3}, "iteration count"},
+            {{-1, 2, 1e-3}, "iteration count"},  {{16, 2.5, 1e-3}, "epoch"},
+            {{16, 1e300, 1e-3}, "epoch"},        {{16, 2, nan}, "learning rate"},
+            {{16, 2, -1}, "learning rate"}};
+        for (const auto& [fields, what] : cases) {
+            auto bad = arrays;
+            bad[state] = tn::io::make_npy<double>("state", {3}, fields.data());
+            const fs::path q = temp("bad_state.npz");
+            REQUIRE(tn::io::write_npz(q, bad).ok());
+            tn::model<net> other(5);
+            other.compile(tn::adam{}, tn::sparse_categorical_crossentropy{});
+            const std::vector<float> before(other.parameters().begin(), other.parameters().end());
+            const auto s = other.load_training_state(q);
+            REQUIRE_FALSE(s.ok());
+            CHECK(s.message().find("'state' " + what) != std::string::npos);
+            CHECK(s.message().find("model unchanged") != std::string::npos);
+            CHECK(other.epoch() == 0);
+            CHECK(before == std::vector<float>(other.parameters().begin(), other.parameters().end()));
+        }
+    }
     SUBCASE("a state for another optimizer is refused and changes nothing") {
         tn::model<net> other(5);
         other.compile(tn::sgd{}, tn::sparse_categorical_crossentropy{});

@@ -1,6 +1,6 @@
 // load_npz / read_npz given a Keras model file (.h5 / .weights.h5: HDF5; .keras: a ZIP holding
 // config.json, metadata.json and model.weights.h5) say what the file is and how to export the
-// weights as .npz, instead of "not a .npz file (no ZIP end-of-central-directory record)".
+// weights as .npz, instead of "the file is truncated, or is not a .npz archive".
 #include <doctest/doctest.h>
 
 #include <typenet/typenet.hpp>

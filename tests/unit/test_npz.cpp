@@ -761,8 +761,8 @@ TEST_CASE("npz: hand-crafted hostile archives") {
     }
     SUBCASE("not a zip at all") {
         const std::vector<unsigned char> b(100, 'x');
-        CHECK(parse_error(b) == "h.npz: not a .npz file (no ZIP end-of-central-directory record)");
-        CHECK(parse_error({}) == "h.npz: not a .npz file (too short to be a ZIP archive)");
+        CHECK(parse_error(b) == "h.npz: the file is truncated, or is not a .npz archive (no ZIP end-of-central-directory record at its end)");
+        CHECK(parse_error({}) == "h.npz: the file is truncated, or is not a .npz archive (too short to be a ZIP archive)");
     }
     SUBCASE("member that is not a valid .npy") {
         auto b = good;
@@ -773,6 +773,38 @@ TEST_CASE("npz: hand-crafted hostile archives") {
         put32(b, cd + 16, crc);
         CHECK(parse_error(b) == "h.npz: member 'arr_0.npy': not a .npy file (bad magic)");
     }
+}
+
+// The class of archive an independent fuzz run found: members whose data are one shared stream (a
+// 34 KB file whose 200 members held 3.2 GB). Here member 0's local header is stretched (its extra
+// field) so that its data are member 1's: both CRCs still match, and the archive was accepted.
+TEST_CASE("npz: members that share bytes are refused; the total expanded size is capped") {
+    temp_dir dir;
+    const float x[3] = {1, 2, 3};
+    const fs::path p = dir.path / "two.npz";
+    REQUIRE(write_npz(p, {make_npy("a", {3}, x), make_npy("b", {3}, x)}).ok());
+    const auto good = slurp(p);
+    std::vector<npy_array> out;
+    REQUIRE(detail::parse_npz(good.data(), good.size(), "h.npz", out).ok());
+    REQUIRE(out.size() == 2);
+
+    const std::size_t eocd = good.size() - 22, cd = detail::rd32(&good[eocd + 16]);
+    const std::size_t local1 = detail::rd32(&good[cd + 46 + 5 + 42]);  // the second entry's (name "a.npy")
+    REQUIRE(detail::rd32(&good[local1]) == detail::zip_local_sig);
+    const std::size_t data0 = 30 + 5, data1 = local1 + 30 + 5;
+    auto shared = good;
+    shared[28] = static_cast<unsigned char>(data1 - data0);  // member 0's extra field now ends at member 1's data
+    shared[29] = static_cast<unsigned char>((data1 - data0) >> 8);
+    CHECK(contains(parse_error(shared), "h.npz: two members share bytes at offset"));
+
+    npz_read_options small;
+    small.max_total_bytes = 200;  // each member is 128 + 12 bytes
+    out.clear();
+    const status s = detail::parse_npz(good.data(), good.size(), "h.npz", out, small);
+    CHECK(s.message() == "h.npz: the members expand to more than 200 bytes (npz_read_options::max_total_bytes); not read");
+    CHECK(out.empty());
+    small.max_total_bytes = 280;
+    CHECK(detail::parse_npz(good.data(), good.size(), "h.npz", out, small).ok());
 }
 
 TEST_CASE("npz: an empty archive reads as no arrays") {
@@ -799,7 +831,7 @@ TEST_CASE("npz: read errors start with the file path and leave the output untouc
     CHECK(same_arrays(out, sentinel()));
 
     const status s2 = read_npz(fixture("f64.npy"), out);
-    CHECK(s2.message() == fixture("f64.npy").string() + ": not a .npz file (no ZIP end-of-central-directory record)");
+    CHECK(s2.message() == fixture("f64.npy").string() + ": the file is truncated, or is not a .npz archive (no ZIP end-of-central-directory record at its end)");
     CHECK(same_arrays(out, sentinel()));
 
     npy_array a = sentinel()[0];

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -152,6 +153,20 @@ TEST_CASE("a failed load names the problem and leaves the model unchanged") {
         REQUIRE(m.load_npz(p).ok());
         CHECK(snapshot(m) == snapshot(tn::model<net>(12)));
         return;
+    }
+    SUBCASE("NaN or infinity in a weight: the error names the layer, the array and the element") {
+        for (const float bad : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+            auto arrays = good;
+            std::vector<float> v(48 * 4, 0.25f);
+            v[2 * 4 + 3] = bad;
+            arrays[6] = tn::io::make_npy<float>("arr_6", {48, 4}, v.data());
+            const fs::path p = temp_path("nan.npz");
+            REQUIRE(tn::io::write_npz(p, arrays).ok());
+            const tn::status s = m.load_npz(p);
+            REQUIRE_FALSE(s.ok());
+            CHECK(s.message() == p.string() + ": array 'arr_6' (get_weights()[6]) for layer dense (Dense) kernel (48, 4): "
+                                              "value [2, 3] is " + (bad != bad ? "NaN" : "infinite") + "; model unchanged");
+        }
     }
     SUBCASE("missing file") {
         const tn::status s = m.load_npz(temp_path("does_not_exist.npz"));

@@ -164,9 +164,17 @@ inline std::uint32_t rd_le32(const unsigned char* p) {
 // stb_image 2.27 (Debian 12's libstb) writes past its Huffman tables when a JPEG DHT segment
 // defines more than 256 codes (found by fuzzing typenet's loader; fixed upstream in 2.28). The
 // segments are walked the way stb_image reads them, and such a file is rejected first.
-inline status check_jpeg_tables(const unsigned char* d, std::size_t n) {
+// stb_image finds the start-of-image marker after any number of 0xFF fill bytes (FF FF FF D8 is a
+// JPEG to it): where that marker ends, or 0 when stb_image would not read the data as a JPEG.
+inline std::size_t jpeg_start(const unsigned char* d, std::size_t n) {
+    if (n < 2 || d[0] != 0xff) return 0;
+    std::size_t i = 1;
+    while (i < n && d[i] == 0xff) ++i;
+    return i < n && d[i] == 0xd8 ? i + 1 : 0;
+}
+// `pos`: where the segments start (after the start-of-image marker).
+inline status check_jpeg_tables(const unsigned char* d, std::size_t n, std::size_t pos) {
     auto at = [&](std::size_t i) -> unsigned { return i < n ? d[i] : 0u; };  // stb reads 0 past the end
-    std::size_t pos = 2;
     while (pos + 1 < n) {
         if (d[pos] != 0xff) {  // entropy-coded data, or junk between segments
             ++pos;
@@ -244,8 +252,10 @@ status decode_image(const std::filesystem::path& p, T* sample) {
     if (bytes.size() > std::size_t(INT_MAX)) return status::error("image file too large");
     const unsigned char* d = bytes.data();
     const std::size_t n = bytes.size();
-    if (n >= 2 && d[0] == 0xff && d[1] == 0xd8)
-        if (status s = check_jpeg_tables(d, n); !s) return s;
+    // Guard what stb_image will parse, found the way it finds it (a check of the first two bytes
+    // alone was bypassed by fill bytes before the marker: 10 bytes wrote past a Huffman table).
+    if (const std::size_t soi = jpeg_start(d, n); soi != 0)
+        if (status s = check_jpeg_tables(d, n, soi); !s) return s;
     if (n >= 2 && d[0] == 'B' && d[1] == 'M')
         if (status s = check_bmp_size(d, n); !s) return s;
     int w = 0, h = 0, comp = 0;

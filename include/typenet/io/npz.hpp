@@ -35,9 +35,16 @@
 
 namespace typenet::io {
 
+// What a reader accepts. A crafted archive can make a small file expand without bound (members
+// whose data overlap, or one stream at a huge compression ratio); overlapping members are always
+// refused, and the members' total uncompressed size is capped here.
+struct npz_read_options {
+    std::uint64_t max_total_bytes = std::uint64_t{4} << 30;  // 4 GiB: VGG16 with its top is 0.55 GB
+};
+
 // Reads every .npy member of a .npz file, in central-directory order; each array's name is its
 // member name without ".npy". `out` is untouched on failure.
-status read_npz(const std::filesystem::path& p, std::vector<npy_array>& out);
+status read_npz(const std::filesystem::path& p, std::vector<npy_array>& out, const npz_read_options& opt = {});
 
 // Writes `arrays` as an uncompressed .npz (readable by np.load). Member i is named
 // "<arrays[i].name>.npy", or "arr_<i>.npy" when the name is empty (like np.savez). Names must be
@@ -172,7 +179,8 @@ inline status inflate_raw(const unsigned char* in, std::size_t in_len, std::uint
 // directory's offset, size and entry count, and where the central directory must end.
 inline status find_central_directory(const unsigned char* d, std::size_t n, std::uint64_t& cd_offset,
                                       std::uint64_t& cd_size, std::uint64_t& entries, std::uint64_t& cd_limit) {
-    if (n < zip_eocd_size) return status::error("not a .npz file (too short to be a ZIP archive)");
+    if (n < zip_eocd_size)
+        return status::error("the file is truncated, or is not a .npz archive (too short to be a ZIP archive)");
     // The EOCD is the last record; only a comment of at most 65535 bytes may follow it.
     std::size_t eocd = n;  // n = not found
     const std::size_t lowest = n - zip_eocd_size > 0xffff ? n - zip_eocd_size - 0xffff : 0;
@@ -182,7 +190,9 @@ inline status find_central_directory(const unsigned char* d, std::size_t n, std:
             break;
         }
     }
-    if (eocd == n) return status::error("not a .npz file (no ZIP end-of-central-directory record)");
+    if (eocd == n)
+        return status::error("the file is truncated, or is not a .npz archive (no ZIP end-of-central-directory "
+                             "record at its end)");
     const unsigned char* e = d + eocd;
     std::uint64_t disk = rd16(e + 4), cd_disk = rd16(e + 6);
     entries = rd16(e + 10);
@@ -303,7 +313,8 @@ inline std::string keras_export_hint(const std::string& label) {
 }
 
 // Parses a whole .npz held in memory. `label` (the file path, or empty) prefixes every message.
-inline status parse_npz(const unsigned char* d, std::size_t n, const std::string& label, std::vector<npy_array>& out) {
+inline status parse_npz(const unsigned char* d, std::size_t n, const std::string& label, std::vector<npy_array>& out,
+                        const npz_read_options& opt = {}) {
     const std::string prefix = label.empty() ? std::string() : label + ": ";
     if (d == nullptr && n != 0) return status::error(prefix + "no data");
     if (d != nullptr && is_hdf5(d, n))
@@ -325,6 +336,27 @@ inline status parse_npz(const unsigned char* d, std::size_t n, const std::string
     if (!any_npy && (has("model.weights.h5") || (has("config.json") && has("metadata.json"))))
         return status::error(prefix + "this is a Keras model archive (.keras: config.json, model.weights.h5), not an "
                              ".npz archive of numpy arrays; " + keras_export_hint(label));
+
+    // Every member's bytes (local header and data) are its own: members that share bytes are a
+    // crafted archive (one compressed stream listed 200 times held 3.2 GB in a 34 KB file).
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;  // [local header, end of data)
+    std::uint64_t total = 0;
+    for (const zip_entry& z : list) {
+        if (!z.name.empty() && z.name.back() == '/' && z.size == 0) continue;
+        std::uint64_t start = 0;
+        if (status s = locate_member(d, cd_offset, z, start); !s)
+            return status::error(prefix + "member " + quote_text(z.name) + ": " + s.message());
+        spans.emplace_back(z.local_offset, start + z.comp_size);
+        if (z.size > opt.max_total_bytes - total)  // total <= max_total_bytes throughout
+            return status::error(prefix + "the members expand to more than " + std::to_string(opt.max_total_bytes) +
+                                 " bytes (npz_read_options::max_total_bytes); not read");
+        total += z.size;
+    }
+    std::sort(spans.begin(), spans.end());
+    for (std::size_t i = 1; i < spans.size(); ++i)
+        if (spans[i].first < spans[i - 1].second)
+            return status::error(prefix + "two members share bytes at offset " + std::to_string(spans[i].first) +
+                                 ": a crafted or corrupt archive; not read");
 
     std::vector<npy_array> arrays;
     std::set<std::string> seen;
@@ -512,10 +544,10 @@ inline status write_npz_impl(const std::filesystem::path& p, const std::vector<n
 
 }  // namespace detail
 
-inline status read_npz(const std::filesystem::path& p, std::vector<npy_array>& out) {
+inline status read_npz(const std::filesystem::path& p, std::vector<npy_array>& out, const npz_read_options& opt) {
     std::vector<unsigned char> buf;
     if (status s = detail::read_file(p, buf); !s) return status::error(detail::path_prefix(p) + s.message());
-    return detail::parse_npz(buf.data(), buf.size(), p.string(), out);
+    return detail::parse_npz(buf.data(), buf.size(), p.string(), out, opt);
 }
 
 inline status write_npz(const std::filesystem::path& p, const std::vector<npy_array>& arrays) {

@@ -362,6 +362,18 @@ protected:
                                      "' is not float32/float64; model unchanged");
             if (status s = a.template to_vector<T>(values); !s)
                 return status::error(where + ": " + s.message() + "; model unchanged");
+            // NaN or infinity in a weight is a corrupt file, not a model: it would make every output NaN.
+            for (std::size_t v = 0; v < values.size(); ++v)
+                if (!std::isfinite(values[v])) {
+                    index_t rest = index_t(v);
+                    std::string at;
+                    for (int d = b.shape.rank - 1; d >= 0; --d) {
+                        at = (d ? ", " : "") + std::to_string(rest % b.shape.e[d]) + at;
+                        rest /= b.shape.e[d];
+                    }
+                    return status::error(where + " " + shape_string(b.shape) + ": value [" + at + "] is " +
+                                         (std::isnan(values[v]) ? "NaN" : "infinite") + "; model unchanged");
+                }
             std::copy(values.begin(), values.end(), staged.begin() + Net::block_offsets[i]);
         }
         self().write_params(staged.data());

@@ -276,21 +276,37 @@ public:
         std::vector<double> scalars;
         if (status s = a[k].template to_vector<T>(slots); !s) return status::error(p.string() + ": " + s.message());
         if (status s = a[k + 1].template to_vector<double>(scalars); !s || scalars.size() != 3)
-            return status::error(p.string() + ": bad 'state' array");
+            return status::error(p.string() + ": bad 'state' array (3 numbers: iterations, epoch, learning rate); model unchanged");
         if (slots.size() != slots_.size())
             return status::error(p.string() + ": optimizer slots hold " + std::to_string(slots.size()) +
                                  " values, the compiled optimizer needs " + std::to_string(slots_.size()) +
                                  " (compile with the same optimizer first); model unchanged");
+        // Every field in range before anything is used (a corrupt or hostile file must not reach
+        // an out-of-range float-to-integer conversion).
+        const double its = scalars[0], ep = scalars[1], lr = scalars[2];
+        if (!(its >= 0 && its <= 9007199254740992.0 && its == std::floor(its)))
+            return status::error(p.string() + ": 'state' iteration count " + std::to_string(its) +
+                                 " is not a whole number in [0, 2^53]; model unchanged");
+        if (!(ep >= 0 && ep <= double(std::numeric_limits<int>::max()) && ep == std::floor(ep)))
+            return status::error(p.string() + ": 'state' epoch " + std::to_string(ep) +
+                                 " is not a whole number in [0, 2^31); model unchanged");
+        if (!(lr >= 0 && std::isfinite(lr)))
+            return status::error(p.string() + ": 'state' learning rate " + std::to_string(lr) +
+                                 " is not a finite number >= 0; model unchanged");
+        for (std::size_t i = 0; i < slots.size(); ++i)
+            if (!std::isfinite(double(slots[i])))
+                return status::error(p.string() + ": optimizer_slots[" + std::to_string(i) +
+                                     "] is not finite; model unchanged");
         std::mt19937_64 rng;
         std::istringstream rs(std::string(a[k + 2].data.begin(), a[k + 2].data.end()));
         rs >> rng;
-        if (rs.fail()) return status::error(p.string() + ": bad 'rng' array");
+        if (rs.fail()) return status::error(p.string() + ": bad 'rng' array; model unchanged");
         a.resize(k);
         if (status s = this->set_weights_from(a, p.string()); !s) return s;
         slots_ = std::move(slots);
-        iterations_ = std::int64_t(scalars[0]);
-        epoch_ = int(scalars[1]);
-        lr_ = scalars[2];
+        iterations_ = std::int64_t(its);
+        epoch_ = int(ep);
+        lr_ = lr;
         rng_ = rng;
         return {};
     }
