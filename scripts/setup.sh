@@ -7,14 +7,16 @@
 # word lists wamerican, wngerman, wfrench, witalian and wspanish are the text data of the sequence
 # models: language identification of words, docs/data.md; gcc-arm-none-eabi with its newlib C++
 # library and qemu-system-arm build and run the Cortex-M4 deployment tests, and python3-numpy with
-# python3-h5py run tools/keras_to_typenet.py on the Keras fixtures, docs/embedded.md).
+# python3-h5py run tools/keras_to_typenet.py on the Keras fixtures, docs/embedded.md; libclang-rt-14-dev
+# is clang's libFuzzer and sanitizer runtime for the fuzz harnesses of tests/fuzz, docs/reliability.md).
 # Needs root (or sudo) when something is missing. CUDA is optional: it is used from /usr/local/cuda
 # when present (the CUDA tests then compile and link, and report SKIPPED without a GPU).
 set -euo pipefail
 
 packages=(cmake make g++ clang doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist
           libtorch-dev libdlib-dev libopenblas0 wamerican wngerman wfrench witalian wspanish
-          gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm python3-numpy python3-h5py)
+          gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm python3-numpy python3-h5py
+          libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

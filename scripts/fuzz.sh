@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The long fuzz runs (docs/reliability.md quotes their figures). Each harness of tests/fuzz runs
+# for RUNS executions (default 1,000,000) from its seed corpus, one after another, and the script
+# prints each one's executions, run time and result. The harnesses must be built first (the README's
+# test command does it; or `cmake --build build --target typenet_fuzz_npz ...`).
+#
+#   scripts/fuzz.sh [--runs N] [--jobs J] [--build DIR] [harness ...]     (default: all six)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+runs=1000000 jobs=1 build="${TYPENET_BUILD_DIR:-$root/build}"
+names=()
+while (($#)); do
+    case "$1" in
+        --runs) runs="$2"; shift 2 ;;
+        --jobs) jobs="$2"; shift 2 ;;
+        --build) build="$2"; shift 2 ;;
+        *) names+=("$1"); shift ;;
+    esac
+done
+((${#names[@]})) || names=(npz npy datasets image state text)
+dir="$build/tests/fuzz"
+status=0
+for h in "${names[@]}"; do
+    bin="$dir/fuzz_$h"
+    [ -x "$bin" ] || { echo "fuzz_$h: not built ($bin)"; status=1; continue; }
+    work="$dir/long/$h"
+    mkdir -p "$work"
+    log="$dir/long/$h.log"
+    t0=$(date +%s)
+    if TMPDIR="$dir/long" "$bin" -runs="$runs" -seed=1 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+        -jobs="$jobs" -workers="$jobs" "$work" "$dir/seeds/$h" > "$log" 2>&1; then
+        result="no crash"
+    else
+        result="FAILED (see $log)"
+        status=1
+    fi
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
+    printf 'fuzz_%-9s %12s executions  %5ss  %s\n' "$h" "$execs" "$(($(date +%s) - t0))" "$result"
+done
+exit $status
