@@ -530,6 +530,19 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     write_file(root / "cat" / "filled.jpg", filled);
     CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "filled.jpg", "Huffman table defines 4080 codes");
     fs::remove(root / "cat" / "filled.jpg");
+    // A scan that names a Huffman table no DHT segment defined: stb_image 2.27 decodes with
+    // uninitialised memory (found by tests/fuzz/fuzz_image). The valid file's first scan
+    // component is pointed at DC and AC table 3.
+    write_jpg(dir / "j2.jpg", 16, 16, 3, flat_image(16, 16, 3, 7));
+    std::ifstream jf2(dir / "j2.jpg", std::ios::binary);
+    bytes undefined_table((std::istreambuf_iterator<char>(jf2)), std::istreambuf_iterator<char>());
+    const unsigned char sos_marker[2] = {0xff, 0xda};
+    const auto sos = std::search(undefined_table.begin(), undefined_table.end(), std::begin(sos_marker), std::end(sos_marker));
+    REQUIRE(sos != undefined_table.end());
+    sos[6] = 0x33;  // marker, length (2), Ns, component id, then its tables
+    write_file(root / "cat" / "table.jpg", undefined_table);
+    CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "table.jpg", "Huffman table that was never defined");
+    fs::remove(root / "cat" / "table.jpg");
 
     write_bmp(dir / "b.bmp", 16, 16, 3, flat_image(16, 16, 3, 7));
     std::ifstream bf(dir / "b.bmp", std::ios::binary);

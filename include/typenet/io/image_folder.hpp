@@ -172,9 +172,14 @@ inline std::size_t jpeg_start(const unsigned char* d, std::size_t n) {
     while (i < n && d[i] == 0xff) ++i;
     return i < n && d[i] == 0xd8 ? i + 1 : 0;
 }
-// `pos`: where the segments start (after the start-of-image marker).
+// `pos`: where the segments start (after the start-of-image marker). Also: stb_image 2.27 decodes a
+// scan with whichever Huffman table its header names, defined or not, and an undefined one is
+// uninitialised memory (a symbol index of -16776369, found by tests/fuzz/fuzz_image in a minute;
+// 2.28 bounds the index). Every table a scan will use must have been defined before it.
 inline status check_jpeg_tables(const unsigned char* d, std::size_t n, std::size_t pos) {
     auto at = [&](std::size_t i) -> unsigned { return i < n ? d[i] : 0u; };  // stb reads 0 past the end
+    bool defined[2][4] = {};  // [DC = 0, AC = 1][table id]
+    bool progressive = false;
     while (pos + 1 < n) {
         if (d[pos] != 0xff) {  // entropy-coded data, or junk between segments
             ++pos;
@@ -198,6 +203,7 @@ inline status check_jpeg_tables(const unsigned char* d, std::size_t n, std::size
             while (left > 0) {
                 const unsigned q = at(p);
                 if ((q >> 4) > 1 || (q & 15) > 3) break;  // stb_image rejects this itself
+                defined[q >> 4][q & 15] = true;
                 std::size_t codes = 0;
                 for (std::size_t i = 1; i <= 16; ++i) codes += at(p + i);
                 if (codes > 256)
@@ -205,6 +211,18 @@ inline status check_jpeg_tables(const unsigned char* d, std::size_t n, std::size
                                          " codes (at most 256)");
                 p += 17 + codes;
                 left -= long(17 + codes);
+            }
+        }
+        if (m == 0xc2) progressive = true;
+        if (m == 0xda) {  // SOS: Ns, then (component, DC table << 4 | AC table) each, then Ss, Se, Ah/Al
+            const unsigned ns = at(pos + 4);
+            const unsigned ss = at(pos + 5 + 2 * ns), ah = at(pos + 7 + 2 * ns) >> 4;
+            for (unsigned c = 0; c < ns && c < 4; ++c) {
+                const unsigned t = at(pos + 6 + 2 * c), dc = t >> 4, ac = t & 15;
+                if (dc > 3 || ac > 3) break;  // stb_image rejects this itself
+                const bool uses_dc = !progressive || (ss == 0 && ah == 0), uses_ac = !progressive || ss != 0;
+                if ((uses_dc && !defined[0][dc]) || (uses_ac && !defined[1][ac]))
+                    return status::error("corrupt JPEG: a scan uses a Huffman table that was never defined");
             }
         }
         pos += 2 + len;
