@@ -427,8 +427,13 @@ void run_chain(Policy& pol, const T* params, const index_t* offsets, const T* x,
         auto group = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
             if constexpr (p.group_end[I] > 0) {
                 constexpr std::size_t E = std::size_t(p.group_end[I]);
-                const T* in = p.in_buffer[I] < 0 ? x : buf[p.in_buffer[I]];
-                T* out = p.out_buffer[I] < 0 ? y : buf[p.out_buffer[I]];
+                // -1 is the caller's input / output. Chosen at compile time: clang's -Warray-bounds
+                // flags buf[-1] even in the branch of a ?: that is never taken.
+                constexpr int bi = p.in_buffer[I], bo = p.out_buffer[I];
+                const T* in = x;
+                T* out = y;
+                if constexpr (bi >= 0) in = buf[bi];
+                if constexpr (bo >= 0) out = buf[bo];
                 auto stages = stages_of<T, Chain, I + 1, E>(params, offsets);
                 using L = typename Chain::template layer_t<I>;
                 using In = typename Chain::template input_t<I>;
