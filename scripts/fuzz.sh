@@ -27,14 +27,20 @@ for h in "${names[@]}"; do
     mkdir -p "$work"
     log="$dir/long/$h.log"
     t0=$(date +%s)
-    if TMPDIR="$dir/long" "$bin" -runs="$runs" -seed=1 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-        -jobs="$jobs" -workers="$jobs" "$work" "$dir/seeds/$h" > "$log" 2>&1; then
+    parallel=()  # with -jobs, libFuzzer runs children that log to fuzz-<i>.log in the current directory
+    if ((jobs > 1)); then parallel=(-jobs="$jobs" -workers="$jobs"); fi
+    if (cd "$dir/long" && TMPDIR="$dir/long" "$bin" -runs="$runs" -seed=1 -rss_limit_mb=2048 -timeout=10 \
+        -print_final_stats=1 "${parallel[@]}" "$work" "$dir/seeds/$h" > "$log" 2>&1); then
         result="no crash"
     else
         result="FAILED (see $log)"
         status=1
     fi
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
+    logs=("$log")  # with -jobs, each job's statistics are in its own fuzz-<i>.log
+    if ((jobs > 1)); then logs=("$dir"/long/fuzz-*.log); fi
+    execs=$(cat "${logs[@]}" | { grep -o 'stat::number_of_executed_units: *[0-9]*' || true; } |
+        awk '{s += $2} END {print s + 0}')
+    rm -f "$dir"/long/fuzz-*.log
     printf 'fuzz_%-9s %12s executions  %5ss  %s\n' "$h" "$execs" "$(($(date +%s) - t0))" "$result"
 done
 exit $status
