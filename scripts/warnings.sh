@@ -24,7 +24,7 @@ for cxx in g++ clang++; do
 done
 nvcc="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)"
 if [ -x "$nvcc" ]; then
-    if "$nvcc" -std=c++20 -arch=sm_90 -Werror all-warnings -Xcompiler -Wall,-Wextra -I "$root/include" \
+    if "$nvcc" -std=c++20 -arch=sm_90 -Werror all-warnings -Xcompiler -Wall,-Wextra -I "$root/include" -I "$root/examples" \
         -c "$root/tests/cuda/test_cuda.cu" -o "$out/cuda.o" 2> "$out/log"; then
         echo "ok      nvcc -Werror all-warnings (-Xcompiler -Wall,-Wextra)"
     else
