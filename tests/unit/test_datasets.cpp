@@ -515,34 +515,34 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     // 10000 x 10000 pixels.
     write_jpg(dir / "j.jpg", 16, 16, 3, flat_image(16, 16, 3, 7));
     std::ifstream jf(dir / "j.jpg", std::ios::binary);
-    bytes jpg((std::istreambuf_iterator<char>(jf)), std::istreambuf_iterator<char>());
-    const unsigned char dht_marker[2] = {0xff, 0xc4};
-    const auto dht = std::search(jpg.begin(), jpg.end(), std::begin(dht_marker), std::end(dht_marker));
-    REQUIRE(dht != jpg.end());
+    const bytes valid_jpg((std::istreambuf_iterator<char>(jf)), std::istreambuf_iterator<char>());
+    // Where the first FF <m> marker of a copy of the valid JPEG is.
+    const auto marker = [](bytes& b, unsigned char m) {
+        const unsigned char mk[2] = {0xff, m};
+        const auto at = std::search(b.begin(), b.end(), std::begin(mk), std::end(mk));
+        REQUIRE(at != b.end());
+        return at;
+    };
+    const auto refused = [&](const char* name, const bytes& b, const char* why) {
+        write_file(root / "cat" / name, b);
+        CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / name, why);
+        fs::remove(root / "cat" / name);
+    };
+    bytes jpg = valid_jpg;
+    const auto dht = marker(jpg, 0xc4);
     std::fill(dht + 5, dht + 21, 0xff);  // after marker, length and table id: the 16 code counts
-    write_file(root / "cat" / "dht.jpg", jpg);
-    CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "dht.jpg", "Huffman table defines 4080 codes");
-    fs::remove(root / "cat" / "dht.jpg");
+    refused("dht.jpg", jpg, "Huffman table defines 4080 codes");
     // The same file behind 0xFF fill bytes, which stb_image skips before the start-of-image
     // marker (the guard looked for FF D8 at offset 0 only; an independent fuzz run found it).
     bytes filled = {0xff, 0xff, 0xff};
     filled.insert(filled.end(), jpg.begin(), jpg.end());
-    write_file(root / "cat" / "filled.jpg", filled);
-    CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "filled.jpg", "Huffman table defines 4080 codes");
-    fs::remove(root / "cat" / "filled.jpg");
+    refused("filled.jpg", filled, "Huffman table defines 4080 codes");
     // A scan that names a Huffman table no DHT segment defined: stb_image 2.27 decodes with
     // uninitialised memory (found by tests/fuzz/fuzz_image). The valid file's first scan
     // component is pointed at DC and AC table 3.
-    write_jpg(dir / "j2.jpg", 16, 16, 3, flat_image(16, 16, 3, 7));
-    std::ifstream jf2(dir / "j2.jpg", std::ios::binary);
-    bytes undefined_table((std::istreambuf_iterator<char>(jf2)), std::istreambuf_iterator<char>());
-    const unsigned char sos_marker[2] = {0xff, 0xda};
-    const auto sos = std::search(undefined_table.begin(), undefined_table.end(), std::begin(sos_marker), std::end(sos_marker));
-    REQUIRE(sos != undefined_table.end());
-    sos[6] = 0x33;  // marker, length (2), Ns, component id, then its tables
-    write_file(root / "cat" / "table.jpg", undefined_table);
-    CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "table.jpg", "Huffman table that was never defined");
-    fs::remove(root / "cat" / "table.jpg");
+    bytes undefined_table = valid_jpg;
+    marker(undefined_table, 0xda)[6] = 0x33;  // marker, length (2), Ns, component id, then its tables
+    refused("table.jpg", undefined_table, "Huffman table that was never defined");
 
     write_bmp(dir / "b.bmp", 16, 16, 3, flat_image(16, 16, 3, 7));
     std::ifstream bf(dir / "b.bmp", std::ios::binary);
