@@ -480,6 +480,21 @@ def single(v, what, layer):
     layer.refuse(f"{what}={fmt_value(v)} is not a size")
 
 
+def conv_options(pad, act, bias):
+    """A convolution's options after its kernel size and strides: padding, activation, use_bias."""
+    opts = [TN + "same"] if pad == "same" else []
+    if not act.endswith("linear"):
+        opts.append(act)
+    if not bias:
+        opts.append(TN + "use_bias<false>")
+    return opts
+
+
+def conv_weights(kernel_shape, bias):
+    """A convolution's arrays in get_weights() order: kernel, then bias (filters) if it has one."""
+    return [Weight("kernel", kernel_shape)] + ([Weight("bias", (kernel_shape[-1],))] if bias else [])
+
+
 def window_out(n, k, s, pad):
     if pad == "same":
         return -(-n // s)
@@ -833,14 +848,8 @@ class Translator:
         opts = [k]
         if (sh, sw) != (1, 1):
             opts.append(f"{TN}strides<{sh}>" if sh == sw else f"{TN}strides<{sh}, {sw}>")
-        if pad == "same":
-            opts.append(TN + "same")
-        if not act.endswith("linear"):
-            opts.append(act)
-        if not bias:
-            opts.append(TN + "use_bias<false>")
-        w = [Weight("kernel", (kh, kw, shape[2], filters))] + ([Weight("bias", (filters,))] if bias else [])
-        return tmpl("conv2d", [filters] + opts), (oh, ow, filters), w
+        w = conv_weights((kh, kw, shape[2], filters), bias)
+        return tmpl("conv2d", [filters] + opts + conv_options(pad, act, bias)), (oh, ow, filters), w
 
     def layer_Conv1D(self, L, shape):
         filters, ks, st, pad, act, bias = self.conv_common(L, 1)
@@ -853,14 +862,8 @@ class Translator:
         opts = [k]
         if s != 1:
             opts.append(f"{TN}strides<{s}>")
-        if pad == "same":
-            opts.append(TN + "same")
-        if not act.endswith("linear"):
-            opts.append(act)
-        if not bias:
-            opts.append(TN + "use_bias<false>")
-        w = [Weight("kernel", (k, shape[1], filters))] + ([Weight("bias", (filters,))] if bias else [])
-        return tmpl("conv1d", [filters] + opts), (t, filters), w
+        w = conv_weights((k, shape[1], filters), bias)
+        return tmpl("conv1d", [filters] + opts + conv_options(pad, act, bias)), (t, filters), w
 
     def pool2d(self, L, shape, name):
         ph, pw = pair(L.get("pool_size", 2), "pool_size", L)
