@@ -32,8 +32,11 @@ struct epilogue {
 template <class T, class... A, class... B>
 constexpr epilogue<T, A..., B...> operator+(const epilogue<T, A...>& a, const epilogue<T, B...>& b) {
     epilogue<T, A..., B...> r{};
-    for (std::size_t i = 0; i < sizeof...(A); ++i) r.arg[i] = a.arg[i];
-    for (std::size_t i = 0; i < sizeof...(B); ++i) r.arg[sizeof...(A) + i] = b.arg[i];
+    // (Guarded: with no stages `i < 0` is a comparison nvcc reports as pointless.)
+    if constexpr (sizeof...(A) > 0)
+        for (std::size_t i = 0; i < sizeof...(A); ++i) r.arg[i] = a.arg[i];
+    if constexpr (sizeof...(B) > 0)
+        for (std::size_t i = 0; i < sizeof...(B); ++i) r.arg[sizeof...(A) + i] = b.arg[i];
     return r;
 }
 

@@ -47,6 +47,8 @@
 #define TYPENET_DATA_MAX_BYTES (std::uint64_t{1} << 34)
 #endif
 
+TYPENET_BEGIN_STATUS_ASSIGNMENTS  // nvcc only: see core/status.hpp
+
 namespace typenet::data {
 
 // n samples of shape S and their class indices.
@@ -623,3 +625,5 @@ labeled<T, shape<H2, W2, C2>> pad_and_repeat(const labeled<T, shape<H, W, C>>& d
 }
 
 }  // namespace typenet::data
+
+TYPENET_END_STATUS_ASSIGNMENTS

@@ -33,6 +33,8 @@
 #include <utility>
 #include <vector>
 
+TYPENET_BEGIN_STATUS_ASSIGNMENTS  // nvcc only: see core/status.hpp
+
 namespace typenet::io {
 
 // What a reader accepts. A crafted archive can make a small file expand without bound (members
@@ -558,3 +560,5 @@ inline status write_npz(const std::filesystem::path& p, const std::vector<npy_ar
 }
 
 }  // namespace typenet::io
+
+TYPENET_END_STATUS_ASSIGNMENTS

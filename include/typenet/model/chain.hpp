@@ -137,40 +137,43 @@ struct plan_of {
 
         type p;
         p.shape[0] = in;
-        for (std::size_t i = 0; i < N; ++i) {
-            if (!is_layer[i] && p.first_non_layer < 0) p.first_non_layer = int(i);
-            // Token ids go into the first layer, and only an embedding reads them.
-            const bool ids_here = i == 0 && opt.token_input;
-            if (ids_here && !takes_ids[i]) p.v[i] = {problem::token_input_needs_embedding};
-            else if (takes_ids[i] && !ids_here) p.v[i] = {problem::embedding_needs_token_input};
-            // Only the first layer reads ids: a composite later in a text network (a residual
-            // block, a frozen head) checks its own first layer as reading numbers.
-            else p.v[i] = check[i](p.shape[i], check_options{opt.strict_tiling, ids_here});
-            if (!p.v[i].ok() && p.first_bad < 0) p.first_bad = int(i);
-            p.shape[i + 1] = output[i](p.shape[i]);
-            const index_t np = params[i](p.shape[i]);
-            p.param_offset[i + 1] = p.param_offset[i] + np;
-            p.params += np;
-            p.trainable += trainable[i](p.shape[i]);
-            p.flops += flops[i](p.shape[i]);
-            p.workspace = max_of(p.workspace, workspace[i](p.shape[i]));
-        }
-        // Groups: an elementwise or same-bytes layer joins the group of a producer before it.
-        for (std::size_t i = 0, head = 0; i < N; ++i) {
-            const bool joins = i > 0 && form[head] == inference_form::producer &&
-                               (form[i] == inference_form::elementwise || form[i] == inference_form::same_bytes);
-            if (!joins) head = i;
-            p.group_end[head] = index_t(i + 1);
-        }
-        // Group k reads what group k - 1 wrote and writes buffer k % 2 -- the last group writes the
-        // caller's output -- so a group never reads the buffer it writes.
-        for (std::size_t i = 0; i < N; ++i) {
-            if (p.group_end[i] == 0) continue;
-            const int k = p.groups++;
-            p.in_buffer[i] = k == 0 ? -1 : (k - 1) % 2;
-            p.out_buffer[i] = std::size_t(p.group_end[i]) == N ? -1 : k % 2;
-            if (p.out_buffer[i] >= 0)
-                p.buffer[k % 2] = max_of(p.buffer[k % 2], p.shape[std::size_t(p.group_end[i])].size());
+        // An empty chain has no loops to run (nvcc would call `i < N` with N = 0 pointless).
+        if constexpr (N > 0) {
+            for (std::size_t i = 0; i < N; ++i) {
+                if (!is_layer[i] && p.first_non_layer < 0) p.first_non_layer = int(i);
+                // Token ids go into the first layer, and only an embedding reads them.
+                const bool ids_here = i == 0 && opt.token_input;
+                if (ids_here && !takes_ids[i]) p.v[i] = {problem::token_input_needs_embedding};
+                else if (takes_ids[i] && !ids_here) p.v[i] = {problem::embedding_needs_token_input};
+                // Only the first layer reads ids: a composite later in a text network (a residual
+                // block, a frozen head) checks its own first layer as reading numbers.
+                else p.v[i] = check[i](p.shape[i], check_options{opt.strict_tiling, ids_here});
+                if (!p.v[i].ok() && p.first_bad < 0) p.first_bad = int(i);
+                p.shape[i + 1] = output[i](p.shape[i]);
+                const index_t np = params[i](p.shape[i]);
+                p.param_offset[i + 1] = p.param_offset[i] + np;
+                p.params += np;
+                p.trainable += trainable[i](p.shape[i]);
+                p.flops += flops[i](p.shape[i]);
+                p.workspace = max_of(p.workspace, workspace[i](p.shape[i]));
+            }
+            // Groups: an elementwise or same-bytes layer joins the group of a producer before it.
+            for (std::size_t i = 0, head = 0; i < N; ++i) {
+                const bool joins = i > 0 && form[head] == inference_form::producer &&
+                                   (form[i] == inference_form::elementwise || form[i] == inference_form::same_bytes);
+                if (!joins) head = i;
+                p.group_end[head] = index_t(i + 1);
+            }
+            // Group k reads what group k - 1 wrote and writes buffer k % 2 -- the last group writes the
+            // caller's output -- so a group never reads the buffer it writes.
+            for (std::size_t i = 0; i < N; ++i) {
+                if (p.group_end[i] == 0) continue;
+                const int k = p.groups++;
+                p.in_buffer[i] = k == 0 ? -1 : (k - 1) % 2;
+                p.out_buffer[i] = std::size_t(p.group_end[i]) == N ? -1 : k % 2;
+                if (p.out_buffer[i] >= 0)
+                    p.buffer[k % 2] = max_of(p.buffer[k % 2], p.shape[std::size_t(p.group_end[i])].size());
+            }
         }
         return p;
     }

@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+TYPENET_BEGIN_STATUS_ASSIGNMENTS  // nvcc only: see core/status.hpp
+
 namespace typenet {
 
 class history {
@@ -477,3 +479,5 @@ inline status history::to_svg(const std::filesystem::path& p, std::string_view t
 }
 
 }  // namespace typenet
+
+TYPENET_END_STATUS_ASSIGNMENTS
