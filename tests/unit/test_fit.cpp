@@ -147,6 +147,71 @@ TEST_CASE("training state: a resumed run continues exactly as an uninterrupted o
     }
 }
 
+TEST_CASE("backup_and_restore: an interrupted fit resumes from its backup and ends as an uninterrupted one") {
+    // (tests/kill does the same with SIGKILL at random moments.)
+    toy_data d(64, 6);
+    auto schedule = [](int epoch, double) { return 1e-3 / (1 + epoch); };
+    tn::model<net> whole(21);
+    whole.compile(tn::adam{}, tn::sparse_categorical_crossentropy{}, tn::metrics::accuracy);
+    tn::learning_rate_scheduler s0(schedule);
+    const auto hw = whole.fit(d.x, d.y, {.epochs = 4, .batch_size = 8, .callbacks = {&s0}, .verbose = 0, .seed = 5});
+
+    const fs::path p = temp("backup.npz");
+    fs::remove(p);
+    {  // the first run stops after two epochs and keeps its backup, as a killed one would
+        tn::model<net> first(21);
+        first.compile(tn::adam{}, tn::sparse_categorical_crossentropy{}, tn::metrics::accuracy);
+        tn::learning_rate_scheduler s1(schedule);
+        tn::backup_and_restore backup({.path = p, .delete_checkpoint = false});
+        const auto h = first.fit(d.x, d.y, {.epochs = 2, .batch_size = 8, .callbacks = {&s1, &backup}, .verbose = 0, .seed = 5});
+        CHECK(h.error().ok());
+        CHECK(backup.restored_epoch() == -1);
+        CHECK(backup.saves() == 2);
+        REQUIRE(fs::exists(p));
+    }
+    SUBCASE("the same fit call, restarted, continues after the backup's epoch and deletes it at the end") {
+        tn::model<net> again(999);  // other initial weights: everything must come from the backup
+        again.compile(tn::adam{}, tn::sparse_categorical_crossentropy{}, tn::metrics::accuracy);
+        tn::learning_rate_scheduler s2(schedule);
+        tn::backup_and_restore backup({.path = p});
+        const auto h = again.fit(d.x, d.y, {.epochs = 4, .batch_size = 8, .callbacks = {&s2, &backup}, .verbose = 0, .seed = 5});
+        REQUIRE(h.error().ok());
+        CHECK(backup.restored_epoch() == 2);
+        REQUIRE(h.epochs() == 2);
+        CHECK(h["loss"][0] == hw["loss"][2]);
+        CHECK(h["loss"][1] == hw["loss"][3]);
+        CHECK(h["learning_rate"] == std::vector<double>{hw["learning_rate"][2], hw["learning_rate"][3]});
+        CHECK(std::vector<float>(whole.parameters().begin(), whole.parameters().end()) ==
+              std::vector<float>(again.parameters().begin(), again.parameters().end()));
+        CHECK_FALSE(fs::exists(p));
+    }
+    SUBCASE("a backup that does not fit the model stops fit before it trains, and is kept") {
+        tn::model<net> other(5);
+        other.compile(tn::sgd{}, tn::sparse_categorical_crossentropy{});  // the backup holds Adam's moments
+        const std::vector<float> before(other.parameters().begin(), other.parameters().end());
+        tn::backup_and_restore backup({.path = p});
+        const auto h = other.fit(d.x, d.y, {.epochs = 4, .batch_size = 8, .callbacks = {&backup}, .verbose = 0});
+        REQUIRE_FALSE(h.error().ok());
+        CHECK(h.error().message().find("backup_and_restore: cannot resume from the backup") != std::string::npos);
+        CHECK(h.error().message().find("optimizer slots") != std::string::npos);
+        CHECK(h.epochs() == 0);
+        CHECK(before == std::vector<float>(other.parameters().begin(), other.parameters().end()));
+        CHECK(fs::exists(p));
+    }
+    SUBCASE("save_freq saves every n-th epoch") {
+        fs::remove(p);
+        tn::model<net> m(3);
+        m.compile(tn::adam{}, tn::sparse_categorical_crossentropy{});
+        tn::backup_and_restore backup({.path = p, .save_freq = 2, .delete_checkpoint = false});
+        (void)m.fit(d.x, d.y, {.epochs = 5, .batch_size = 32, .callbacks = {&backup}, .verbose = 0});
+        CHECK(backup.saves() == 2);
+        tn::model<net> r(4);
+        r.compile(tn::adam{}, tn::sparse_categorical_crossentropy{});
+        REQUIRE(r.load_training_state(p).ok());
+        CHECK(r.epoch() == 4);
+    }
+}
+
 TEST_CASE("callbacks: schedule, reduce on plateau, checkpoint, early stopping, terminate on NaN") {
     toy_data d(64, 8), v(32, 9);
     SUBCASE("learning_rate_scheduler sets the rate each epoch and the history logs it") {

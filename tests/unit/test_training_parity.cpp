@@ -14,6 +14,14 @@
 namespace tn = typenet;
 
 namespace {
+// "x" + std::to_string(i), appended piece by piece: the operator+ form makes g++ 12 warn falsely
+// (-Wrestrict, GCC bug 105329) where it inlines it.
+template <class I>
+std::string numbered(const char* prefix, I i) {
+    std::string s = prefix;
+    s += std::to_string(i);
+    return s;
+}
 using net_t = tn::sequential<tn::input<6, 6, 2>, tn::conv2d<3, tn::kernel<3>, tn::same, tn::relu>, tn::batch_norm<>,
                              tn::max_pool2d<2>, tn::flatten, tn::dense<5>, tn::dense<4, tn::softmax>>;
 static_assert(net_t::param_count == 233 && net_t::trainable_count == 227);
@@ -60,15 +68,15 @@ void run_optimizer(const std::string& config, tn::optimizer opt) {
     const archive batches("train_batches.npz"), expected(config + ".npz");
     const auto losses = expected["loss"];
     for (int step = 0; step < 3; ++step) {
-        const auto x = batches["x" + std::to_string(step)];
-        const auto y = batches["y" + std::to_string(step)];
+        const auto x = batches[numbered("x", step)];
+        const auto y = batches[numbered("y", step)];
         const double loss = m.train_on_batch(x.data(), y.data(), 8);
         INFO(config << " step " << step + 1);
         CHECK(close(loss, losses[std::size_t(step)]));
         const auto w = m.get_weights();
         for (std::size_t i = 0; i < w.size(); ++i)
-            check_close(w[i].values, expected["w" + std::to_string(step + 1) + "_" + std::to_string(i)],
-                        config + " step " + std::to_string(step + 1) + " weight " + std::to_string(i) + " (" + w[i].layer +
+            check_close(w[i].values, expected[numbered("w", step + 1) + numbered("_", i)],
+                        config + numbered(" step ", step + 1) + numbered(" weight ", i) + " (" + w[i].layer +
                             " " + w[i].name + ")");
     }
 }
@@ -94,7 +102,7 @@ TEST_CASE("training parity: gradients of conv / batch norm (training mode) / den
         const auto k = std::size_t(keras_index[j]);
         const auto g = m.gradients().subspan(std::size_t(net_t::block_offsets[k]),
                                              std::size_t(net_t::block_offsets[k + 1] - net_t::block_offsets[k]));
-        check_close(std::vector<float>(g.begin(), g.end()), grads["g_" + std::to_string(j)], "gradient " + std::to_string(j),
+        check_close(std::vector<float>(g.begin(), g.end()), grads[numbered("g_", j)], numbered("gradient ", j),
                     1e-4, 1e-6);
     }
 }
@@ -163,7 +171,7 @@ struct m4_training {
     m4_training() {
         auto w = m.get_weights();
         for (std::size_t i = 0; i < w.size(); ++i) {
-            const auto v = a["init_" + std::to_string(i)];
+            const auto v = a[numbered("init_", i)];
             std::copy(v.begin(), v.end(), w[i].values.begin());
         }
         untouched.assign(w[0].values.begin() + rows * 128, w[0].values.end());
@@ -174,7 +182,7 @@ struct m4_training {
         for (std::size_t i = 0; i < w.size(); ++i) {
             const auto expected = a[prefix + std::to_string(i)];
             std::vector<float> ours(w[i].values.begin(), w[i].values.begin() + tn::index_t(expected.size()));
-            check_close(ours, expected, what + " weight " + std::to_string(i) + " (" + w[i].layer + " " + w[i].name + ")");
+            check_close(ours, expected, what + numbered(" weight ", i) + " (" + w[i].layer + " " + w[i].name + ")");
         }
         CHECK(std::equal(untouched.begin(), untouched.end(), w[0].values.begin() + rows * 128));
     }
@@ -195,9 +203,9 @@ TEST_CASE("training parity: M4 gradients (embedding, LSTM, dense, binary cross-e
     ctx.logits_grad = fused;
     t.m.backward(x.data(), m4_training::n, ctx);
     for (std::size_t k = 0; k < seed_m4::param_blocks.size(); ++k) {
-        const auto expected = t.a["g_" + std::to_string(k)];
+        const auto expected = t.a[numbered("g_", k)];
         const auto g = t.m.gradients().subspan(std::size_t(seed_m4::block_offsets[k]), expected.size());
-        check_close(std::vector<float>(g.begin(), g.end()), expected, "M4 gradient " + std::to_string(k));
+        check_close(std::vector<float>(g.begin(), g.end()), expected, numbered("M4 gradient ", k));
     }
     // Rows no id of the batch names get no gradient.
     const auto g0 = t.m.gradients().subspan(std::size_t(m4_training::rows * 128), std::size_t((10000 - m4_training::rows) * 128));
@@ -209,11 +217,11 @@ TEST_CASE("training parity: M4, three Adam steps") {
     t.m.compile(tn::adam{}, tn::binary_crossentropy{});  // Keras' default, learning rate 0.001
     const auto losses = t.a["loss"];
     for (int step = 0; step < 3; ++step) {
-        const auto x = t.a["x" + std::to_string(step)];
-        const auto y = t.a["y" + std::to_string(step)];
+        const auto x = t.a[numbered("x", step)];
+        const auto y = t.a[numbered("y", step)];
         const double loss = t.m.train_on_batch(x.data(), y.data(), m4_training::n);
         INFO("M4 Adam step " << step + 1);
         CHECK(close(loss, losses[std::size_t(step)]));
-        t.check_weights("w" + std::to_string(step + 1) + "_", "M4 Adam step " + std::to_string(step + 1));
+        t.check_weights(numbered("w", step + 1) + "_", numbered("M4 Adam step ", step + 1));
     }
 }

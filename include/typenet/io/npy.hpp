@@ -33,8 +33,11 @@
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>   // open (the directory, to flush the rename)
 #include <unistd.h>  // fsync
 #endif
+
+TYPENET_BEGIN_STATUS_ASSIGNMENTS  // nvcc only: see core/status.hpp
 
 namespace typenet::io {
 
@@ -513,8 +516,10 @@ private:
 };
 
 // Creates a uniquely named temporary file next to `target`, lets `fill(file_sink&) -> status`
-// write it, flushes it to disk, then renames it over `target`. On any failure the temporary file
-// is removed and `target` is left as it was. Messages start with the target path.
+// write it, flushes it to disk, then renames it over `target` and flushes the directory. A process
+// killed at any moment leaves `target` either as it was or complete (tests/kill); with the two
+// flushes the same holds across a power loss on POSIX file systems. On any failure the temporary
+// file is removed and `target` is left as it was. Messages start with the target path.
 template <class Fill>
 status write_file_atomically(const std::filesystem::path& target, Fill&& fill) {
     const std::string prefix = path_prefix(target);
@@ -562,6 +567,17 @@ status write_file_atomically(const std::filesystem::path& target, Fill&& fill) {
     if (st) {
         std::filesystem::rename(tmp, target, ec);
         if (ec) st = status::error(prefix + "cannot replace the file (" + ec.message() + ")");
+#if defined(__unix__) || defined(__APPLE__)
+        // The rename itself reaches the disk with the directory. Best effort: the new file is
+        // already in place, and some file systems cannot flush a directory.
+        if (st) {
+            const int d = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+            if (d >= 0) {
+                (void)::fsync(d);
+                ::close(d);
+            }
+        }
+#endif
     }
     if (!st) std::filesystem::remove(tmp, ec);
     return st;
@@ -752,3 +768,5 @@ inline status write_npy(const std::filesystem::path& p, const npy_array& a) {
 }
 
 }  // namespace typenet::io
+
+TYPENET_END_STATUS_ASSIGNMENTS

@@ -1,7 +1,8 @@
 // callbacks: Keras' training callbacks -- learning-rate schedules, reduce-on-plateau, checkpoints
-// (written to a temporary file and renamed), early stopping with best-weight restore, stop on NaN.
-// A callback sees the epoch's logs and a training_control through which it may change the
-// learning rate, stop training, or save / snapshot / restore the model's weights.
+// (written to a temporary file and renamed), backup and restore of an interrupted run, early
+// stopping with best-weight restore, stop on NaN. A callback sees the epoch's logs and a
+// training_control through which it may change the learning rate, stop training, or save /
+// snapshot / restore the model's weights and training state.
 #pragma once
 
 #include <cmath>
@@ -16,6 +17,8 @@
 #include "../core/status.hpp"
 #include "history.hpp"
 
+TYPENET_BEGIN_STATUS_ASSIGNMENTS  // nvcc only: see core/status.hpp
+
 namespace typenet {
 
 // What a callback may act on. Filled in by fit().
@@ -26,6 +29,14 @@ struct training_control {
     std::function<status(const std::filesystem::path&)> save_weights;  // the model's save_npz
     std::function<void(std::vector<double>&)> snapshot;               // copy all parameters out
     std::function<void(const std::vector<double>&)> restore;          // and back in
+    // The model's save_training_state (with the learning rate as it stands now) and
+    // load_training_state, which also gives the epoch the state was saved after.
+    std::function<status(const std::filesystem::path&)> save_state;
+    std::function<status(const std::filesystem::path&, int& epoch)> load_state;
+    // Set in on_train_begin only: fit starts at this epoch instead of fit_options::initial_epoch
+    // (a restored run), or, when `error` is set, trains nothing and returns it in the history.
+    int resume_epoch = -1;
+    status error;
     std::vector<std::string> messages;                                // printed by fit (verbose > 0)
 
     // The latest value of a logged quantity ("val_loss"), NaN if not logged.
@@ -148,6 +159,60 @@ private:
     int saves_ = 0;
 };
 
+// Keras' BackupAndRestore: a run that is killed (or crashes, or loses its machine) resumes where it
+// stopped. At the end of every `save_freq`-th epoch the whole training state (weights, optimizer
+// moments, iteration count, epoch, learning rate, random stream) is written to `path` -- to a
+// temporary file that is then renamed, so the file is always a complete state. When fit starts and
+// `path` exists, the state is loaded and fit continues after the epoch it was saved at; the run
+// then ends with the same weights as one that was never interrupted. When fit ends normally the
+// file is deleted (delete_checkpoint). A backup that cannot be loaded (another network, another
+// optimizer, a damaged file) stops fit before it trains, with the reason in history::error(),
+// and the file is kept. Other callbacks' own state (a plateau's patience count, the best value a
+// checkpoint saw) is not part of the backup, as in Keras.
+class backup_and_restore : public callback {
+public:
+    struct options {
+        std::filesystem::path path;
+        int save_freq = 1;              // epochs between backups
+        bool delete_checkpoint = true;  // delete the backup when fit ends normally
+    };
+    explicit backup_and_restore(options o) : o_(std::move(o)) {}
+    void on_train_begin(training_control& c) override {
+        restored_epoch_ = -1;
+        std::error_code ec;
+        if (!std::filesystem::exists(o_.path, ec)) return;
+        int epoch = 0;
+        if (status s = c.load_state(o_.path, epoch); !s) {
+            c.error = status::error("backup_and_restore: cannot resume from the backup: " + s.message());
+            return;
+        }
+        restored_epoch_ = epoch;
+        c.resume_epoch = epoch;
+        c.messages.push_back("backup_and_restore: resuming after epoch " + std::to_string(epoch) + " from " +
+                             o_.path.string());
+    }
+    void on_epoch_end(int epoch, training_control& c) override {
+        if (o_.save_freq > 1 && (epoch + 1) % o_.save_freq != 0) return;
+        last_status_ = c.save_state(o_.path);
+        if (!last_status_) c.messages.push_back("backup_and_restore: " + last_status_.message());
+        else ++saves_;
+    }
+    void on_train_end(training_control&) override {
+        if (!o_.delete_checkpoint) return;
+        std::error_code ec;
+        std::filesystem::remove(o_.path, ec);
+    }
+    // The epoch the last fit resumed after, or -1 when it started from scratch.
+    int restored_epoch() const { return restored_epoch_; }
+    int saves() const { return saves_; }
+    const status& last_status() const { return last_status_; }
+
+private:
+    options o_;
+    status last_status_;
+    int restored_epoch_ = -1, saves_ = 0;
+};
+
 // Keras' EarlyStopping: stop when `monitor` has not improved by more than min_delta for
 // `patience` epochs; optionally restore the weights of the best epoch.
 class early_stopping : public callback {
@@ -208,3 +273,5 @@ public:
 };
 
 }  // namespace typenet
+
+TYPENET_END_STATUS_ASSIGNMENTS

@@ -31,6 +31,8 @@
 #include "optimizer.hpp"
 #include "progress.hpp"
 
+TYPENET_BEGIN_STATUS_ASSIGNMENTS  // nvcc only: see core/status.hpp
+
 namespace typenet {
 
 namespace diag {
@@ -550,11 +552,31 @@ private:
             T* w = this->parameter_data();
             for (index_t i = 0; i < Net::param_count; ++i) w[i] = T(v[std::size_t(i)]);
         };
+        ctl.save_state = [this, &ctl](const std::filesystem::path& p) {
+            lr_ = ctl.learning_rate;  // a schedule may have changed it earlier in this on_epoch_end
+            return this->save_training_state(p);
+        };
+        ctl.load_state = [this, &ctl](const std::filesystem::path& p, int& ep) {
+            status s = this->load_training_state(p);
+            if (s) {
+                ctl.learning_rate = lr_;
+                ep = epoch_;
+            }
+            return s;
+        };
         progress bar(o.out, o.verbose);
         for (callback* c : o.callbacks) c->on_train_begin(ctl);
+        for (const auto& msg : ctl.messages)
+            if (o.verbose > 0) std::fprintf(o.out, "%s\n", msg.c_str());
+        ctl.messages.clear();
+        if (!ctl.error) {
+            if (o.verbose > 0) std::fprintf(o.out, "%s\n", ctl.error.message().c_str());
+            h.set_error(std::move(ctl.error));
+            return h;
+        }
 
         const index_t steps = (n + bs - 1) / bs;
-        const int first = o.initial_epoch;
+        const int first = ctl.resume_epoch >= 0 ? ctl.resume_epoch : o.initial_epoch;
         for (int epoch = first; epoch < o.epochs && !ctl.stop_training; ++epoch) {
             const auto t0 = std::chrono::steady_clock::now();
             for (callback* c : o.callbacks) c->on_epoch_begin(epoch, ctl);
@@ -638,3 +660,5 @@ model<Net, Policy, T> make_model(std::uint64_t seed = 0) {
 }
 
 }  // namespace typenet
+
+TYPENET_END_STATUS_ASSIGNMENTS
