@@ -6,7 +6,11 @@
 #include <typenet/io/datasets.hpp>
 #include <typenet/typenet.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <utility>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -102,6 +106,88 @@ TEST_CASE("load_npy: arrays saved with np.save") {
     CHECK(tn::data::load_npy(temp_file("missing.npy"), y).message().find("missing.npy") != std::string::npos);
     fs::remove(xp);
     fs::remove(yp);
+}
+
+TEST_CASE("load_npy: byte orders, Fortran order and narrow dtypes convert as numpy does; bad files change nothing") {
+    // (3, 2, 2) float32 holding 0, 1, ..., 11 in C order, written in each of the ways numpy can.
+    std::vector<float> v(12);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = float(i) - 4.0f;
+    const fs::path p = temp_file("forms.npy");
+    auto load = [&](const tn::io::npy_array& a) {
+        REQUIRE(tn::io::write_npy(p, a).ok());
+        tn::batch<float, tn::shape<2, 2>> x;
+        const tn::status s = tn::data::load_npy(p, x);
+        return std::make_pair(s, std::vector<float>(x.data(), x.data() + x.size()));
+    };
+    SUBCASE("big-endian float32") {
+        auto a = tn::io::make_npy<float>("x", {3, 2, 2}, v.data());
+        a.descr = ">f4";
+        for (std::size_t i = 0; i < a.data.size(); i += 4) std::reverse(a.data.begin() + std::ptrdiff_t(i), a.data.begin() + std::ptrdiff_t(i + 4));
+        const auto [s, got] = load(a);
+        REQUIRE(s.ok());
+        CHECK(got == v);
+    }
+    SUBCASE("Fortran order") {
+        std::vector<float> f(12);  // element (i, j, k) at i + 3 (j + 2 k)
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 2; ++j)
+                for (int k = 0; k < 2; ++k) f[std::size_t(i + 3 * (j + 2 * k))] = v[std::size_t((i * 2 + j) * 2 + k)];
+        auto a = tn::io::make_npy<float>("x", {3, 2, 2}, f.data());
+        a.fortran_order = true;
+        const auto [s, got] = load(a);
+        REQUIRE(s.ok());
+        CHECK(got == v);
+    }
+    SUBCASE("int8 and float16") {
+        std::vector<std::int8_t> i8(v.begin(), v.end());
+        const auto [s, got] = load(tn::io::make_npy<std::int8_t>("x", {3, 2, 2}, i8.data()));
+        REQUIRE(s.ok());
+        CHECK(got == v);
+        auto h = tn::io::make_npy<std::uint16_t>("x", {3, 2, 2}, std::vector<std::uint16_t>(12, 0x3c00).data());  // 1.0
+        h.descr = "<f2";
+        const auto [s2, ones] = load(h);
+        REQUIRE(s2.ok());
+        CHECK(ones == std::vector<float>(12, 1.0f));
+    }
+    SUBCASE("bool is refused, naming the dtype") {
+        auto b = tn::io::make_npy<std::uint8_t>("x", {3, 2, 2}, std::vector<std::uint8_t>(12, 1).data());
+        b.descr = "|b1";
+        const auto [s, got] = load(b);
+        REQUIRE_FALSE(s.ok());
+        CHECK(s.message().find("forms.npy") != std::string::npos);
+        CHECK(s.message().find("bool") != std::string::npos);
+        CHECK(got.empty());
+    }
+    SUBCASE("an empty array is a batch of no samples; a 0-d array is refused") {
+        const float none = 0;
+        const auto [s, got] = load(tn::io::make_npy<float>("x", {0, 2, 2}, &none));
+        REQUIRE(s.ok());
+        CHECK(got.empty());
+        const auto [s0, got0] = load(tn::io::make_npy<float>("x", {}, &none));
+        REQUIRE_FALSE(s0.ok());
+        CHECK(s0.message().find("0-d array") != std::string::npos);
+    }
+    SUBCASE("truncated and oversized files: an error naming the file; the batch untouched") {
+        REQUIRE(tn::io::write_npy(p, tn::io::make_npy<float>("x", {3, 2, 2}, v.data())).ok());
+        std::ifstream in(p, std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        in.close();
+        tn::batch<float, tn::shape<2, 2>> x(1);
+        x[0] = 42.0f;
+        for (std::size_t n = 0; n < bytes.size(); ++n) {
+            std::ofstream(p, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(n));
+            const tn::status s = tn::data::load_npy(p, x);
+            REQUIRE_FALSE(s.ok());
+            CHECK(s.message().rfind(p.string(), 0) == 0);
+        }
+        std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes << "extra";
+        const tn::status s = tn::data::load_npy(p, x);
+        REQUIRE_FALSE(s.ok());
+        CHECK(s.message() == p.string() + ": 5 unexpected bytes after the array data (shape (3, 2, 2) of '<f4' needs 48)");
+        CHECK(x.samples() == 1);
+        CHECK(x[0] == 42.0f);
+    }
+    fs::remove(p);
 }
 
 TEST_CASE("fit, evaluate and predict take slices and spans of labels") {

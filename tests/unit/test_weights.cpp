@@ -2,6 +2,7 @@
 // each error names the file, the array, the layer and both shapes, and leaves the model unchanged.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -167,6 +168,85 @@ TEST_CASE("a failed load names the problem and leaves the model unchanged") {
             CHECK(s.message() == p.string() + ": array 'arr_6' (get_weights()[6]) for layer dense (Dense) kernel (48, 4): "
                                               "value [2, 3] is " + (bad != bad ? "NaN" : "infinite") + "; model unchanged");
         }
+    }
+    SUBCASE("an empty array where a layer needs values") {
+        auto arrays = good;
+        const float none = 0;
+        arrays[1] = tn::io::make_npy<float>("arr_1", {0}, &none);
+        const fs::path p = temp_path("empty.npz");
+        REQUIRE(tn::io::write_npz(p, arrays).ok());
+        const tn::status s = m.load_npz(p);
+        REQUIRE_FALSE(s.ok());
+        CHECK(s.message() == p.string() + ": array 'arr_1' (get_weights()[1]) for layer conv2d (Conv2D) bias: "
+                                          "expected shape (3,), got (0,); model unchanged");
+    }
+    SUBCASE("int8 and float16 arrays are refused, with the dtype named") {
+        for (const char* descr : {"|i1", "<f2"}) {
+            auto arrays = good;
+            tn::io::npy_array a = arrays[1];  // three values
+            a.descr = descr;
+            a.data.assign(std::size_t(descr[2] - '0') * 3, 0);
+            arrays[1] = a;
+            const fs::path p = temp_path("narrow.npz");
+            REQUIRE(tn::io::write_npz(p, arrays).ok());
+            const tn::status s = m.load_npz(p);
+            REQUIRE_FALSE(s.ok());
+            CHECK(s.message() == p.string() + ": array 'arr_1' (get_weights()[1]) for layer conv2d (Conv2D) bias: dtype '" +
+                                     descr + "' is not float32/float64; model unchanged");
+        }
+    }
+    SUBCASE("oversized: an extra array, an array larger than its layer's") {
+        auto extra = good;
+        extra.push_back(good[7]);
+        extra.back().name = "arr_8";
+        const fs::path p = temp_path("oversized.npz");
+        REQUIRE(tn::io::write_npz(p, extra).ok());
+        CHECK(m.load_npz(p).message() == p.string() + ": expected 8 arrays (Keras get_weights() order) but found 9; model unchanged");
+
+        auto larger = good;
+        const std::vector<float> big(49 * 4, 0.5f);
+        larger[6] = tn::io::make_npy<float>("arr_6", {49, 4}, big.data());
+        REQUIRE(tn::io::write_npz(p, larger).ok());
+        CHECK(m.load_npz(p).message().find("dense (Dense) kernel: expected shape (48, 4), got (49, 4); model unchanged") !=
+              std::string::npos);
+
+    }
+    SUBCASE("set_weights: values that do not fill their shape are refused before they are read") {
+        auto ws = tn::model<net>(12).get_weights();
+        ws[6].values.resize(10);  // the shape still says (48, 4)
+        const tn::status s = m.set_weights(ws);
+        REQUIRE_FALSE(s.ok());
+        CHECK(s.message() == "set_weights: array 6 holds 10 values but its shape (48, 4) needs 192; model unchanged");
+        ws = tn::model<net>(12).get_weights();
+        ws[7].values[2] = std::numeric_limits<float>::infinity();
+        const tn::status inf = m.set_weights(ws);
+        REQUIRE_FALSE(inf.ok());
+        CHECK(inf.message() == "set_weights: array 'arr_7' (get_weights()[7]) for layer dense (Dense) bias (4,): "
+                               "value [2] is infinite; model unchanged");
+    }
+    SUBCASE("big-endian and Fortran-order arrays are read as numpy reads them") {
+        auto arrays = arrays_of(tn::model<net>(12));
+        // The dense kernel (48, 4) big-endian, the conv kernel (3, 3, 2, 3) in Fortran order.
+        tn::io::npy_array& k = arrays[6];
+        k.descr = ">f4";
+        for (std::size_t i = 0; i + 4 <= k.data.size(); i += 4) std::reverse(k.data.begin() + std::ptrdiff_t(i),
+                                                                              k.data.begin() + std::ptrdiff_t(i + 4));
+        tn::io::npy_array& c = arrays[0];
+        const std::vector<float> cv(reinterpret_cast<const float*>(c.data.data()),
+                                    reinterpret_cast<const float*>(c.data.data()) + 54);
+        std::vector<float> f(54);  // element (a, b, d, e) of C order at a + 3 (b + 3 (d + 2 e))
+        for (int a = 0; a < 3; ++a)
+            for (int b = 0; b < 3; ++b)
+                for (int d = 0; d < 2; ++d)
+                    for (int e = 0; e < 3; ++e)
+                        f[std::size_t(a + 3 * (b + 3 * (d + 2 * e)))] = cv[std::size_t(((a * 3 + b) * 2 + d) * 3 + e)];
+        c = tn::io::make_npy<float>("arr_0", {3, 3, 2, 3}, f.data());
+        c.fortran_order = true;
+        const fs::path p = temp_path("byte_order.npz");
+        REQUIRE(tn::io::write_npz(p, arrays).ok());
+        REQUIRE(m.load_npz(p).ok());
+        CHECK(snapshot(m) == snapshot(tn::model<net>(12)));
+        return;
     }
     SUBCASE("missing file") {
         const tn::status s = m.load_npz(temp_path("does_not_exist.npz"));

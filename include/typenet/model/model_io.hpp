@@ -3,7 +3,9 @@
 // to it). Included by model/model.hpp and typenet.hpp.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,13 +27,21 @@ struct model_io {
     static status set_weights(Model& m, const std::vector<weight_array<T>>& ws) {
         std::vector<io::npy_array> arrays;
         for (std::size_t i = 0; i < ws.size(); ++i) {
-            arrays.push_back(io::make_npy<T>("arr_" + std::to_string(i),
-                                             std::vector<std::int64_t>(ws[i].shape.begin(), ws[i].shape.end()),
-                                             ws[i].values.data()));
-            if (index_t(ws[i].values.size()) != arrays.back().size())
+            // The values must fill the shape before they are read (make_npy reads as many as the
+            // shape holds).
+            const std::vector<std::int64_t> shape(ws[i].shape.begin(), ws[i].shape.end());
+            std::int64_t need = 1;
+            bool valid = true;
+            for (const std::int64_t e : shape) {
+                valid = valid && e >= 0 && (e == 0 || need <= std::numeric_limits<std::int64_t>::max() / e);
+                if (valid) need *= e;
+            }
+            if (!valid || std::uint64_t(need) != ws[i].values.size())
                 return status::error("set_weights: array " + std::to_string(i) + " holds " +
                                      std::to_string(ws[i].values.size()) + " values but its shape " +
-                                     shape_string(ws[i].shape) + " needs " + std::to_string(arrays.back().size()));
+                                     shape_string(ws[i].shape) + " needs " + (valid ? std::to_string(need) : "an invalid number") +
+                                     "; model unchanged");
+            arrays.push_back(io::make_npy<T>("arr_" + std::to_string(i), shape, ws[i].values.data()));
         }
         return m.set_weights_from(arrays, "set_weights");
     }
