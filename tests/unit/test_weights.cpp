@@ -213,7 +213,7 @@ TEST_CASE("a failed load names the problem and leaves the model unchanged") {
     }
     SUBCASE("set_weights: values that do not fill their shape are refused before they are read") {
         auto ws = tn::model<net>(12).get_weights();
-        ws[6].values.resize(10);  // the shape still says (48, 4)
+        ws[6].values = std::vector<float>(10, 0.5f);  // a 10-value allocation; the shape still says (48, 4)
         const tn::status s = m.set_weights(ws);
         REQUIRE_FALSE(s.ok());
         CHECK(s.message() == "set_weights: array 6 holds 10 values but its shape (48, 4) needs 192; model unchanged");
