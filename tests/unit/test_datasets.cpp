@@ -564,6 +564,14 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     write_file(root / "cat" / "big.png", big);
     CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "big.png", "claims 10000x10000 pixels");
     fs::remove(root / "cat" / "big.png");
+    // An empty IDAT chunk before the image data: stb_image 2.27 then calls memcpy(nullptr, src, 0),
+    // undefined behaviour (found by tests/fuzz/fuzz_image under UBSan). Inserted after IHDR
+    // (signature 8 bytes, IHDR 25), with its correct CRC.
+    std::ifstream pf2(dir / "p.png", std::ios::binary);
+    bytes empty_idat((std::istreambuf_iterator<char>(pf2)), std::istreambuf_iterator<char>());
+    const unsigned char chunk[12] = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xaf, 0x06, 0x1e};
+    empty_idat.insert(empty_idat.begin() + 33, std::begin(chunk), std::end(chunk));
+    refused("empty_idat.png", empty_idat, "first IDAT chunk is empty");
 
     fs::create_directories(root / "dog");
     write_text(root / "dog" / "readme.txt", "no images here");

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <cstdint>
 #include <cmath>
 #include <filesystem>
@@ -260,6 +261,28 @@ inline status check_bmp_size(const unsigned char* d, std::size_t n) {
     return {};
 }
 
+// stb_image 2.27 copies a PNG's first IDAT chunk into a buffer it allocates on that chunk's
+// length; an empty first IDAT leaves the buffer null and it calls memcpy(nullptr, src, 0), which is
+// undefined behaviour (UBSan: "null pointer passed as argument 1"; found by tests/fuzz/fuzz_image).
+// The chunks are walked as stb_image walks them, and such a file is rejected first. A PNG that is
+// not one (no signature) is left to stb_image.
+inline status check_png_chunks(const unsigned char* d, std::size_t n) {
+    static constexpr unsigned char signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    if (n < 8 || std::memcmp(d, signature, 8) != 0) return {};
+    for (std::size_t pos = 8; pos + 8 <= n;) {
+        const std::uint64_t len = (std::uint64_t{d[pos]} << 24) | (std::uint64_t{d[pos + 1]} << 16) |
+                                  (std::uint64_t{d[pos + 2]} << 8) | d[pos + 3];
+        const unsigned char* type = d + pos + 4;
+        if (std::memcmp(type, "IDAT", 4) == 0) {
+            if (len == 0) return status::error("corrupt PNG: its first IDAT chunk is empty");
+            return {};  // stb_image has its buffer from here on
+        }
+        if (std::memcmp(type, "IEND", 4) == 0) return {};
+        pos += 12 + std::size_t(std::min<std::uint64_t>(len, n));  // length, type, data, CRC
+    }
+    return {};
+}
+
 // Decodes one image file into one sample of S. Messages carry no path.
 template <class T, class S>
 status decode_image(const std::filesystem::path& p, T* sample) {
@@ -276,6 +299,7 @@ status decode_image(const std::filesystem::path& p, T* sample) {
         if (status s = check_jpeg_tables(d, n, soi); !s) return s;
     if (n >= 2 && d[0] == 'B' && d[1] == 'M')
         if (status s = check_bmp_size(d, n); !s) return s;
+    if (status s = check_png_chunks(d, n); !s) return s;
     int w = 0, h = 0, comp = 0;
     const auto* data = reinterpret_cast<const stbi_uc*>(d);
     const int len = static_cast<int>(n);
