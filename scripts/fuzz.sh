@@ -29,8 +29,10 @@ for h in "${names[@]}"; do
     t0=$(date +%s)
     parallel=()  # with -jobs, libFuzzer runs children that log to fuzz-<i>.log in the current directory
     if ((jobs > 1)); then parallel=(-jobs="$jobs" -workers="$jobs"); fi
+    regressions=()  # inputs that once failed (tests/fuzz/regressions), replayed first
+    if [ -d "$root/tests/fuzz/regressions/$h" ]; then regressions=("$root/tests/fuzz/regressions/$h"); fi
     if (cd "$dir/long" && TMPDIR="$dir/long" "$bin" -runs="$runs" -seed=1 -rss_limit_mb=2048 -timeout=10 \
-        -print_final_stats=1 "${parallel[@]}" "$work" "$dir/seeds/$h" > "$log" 2>&1); then
+        -print_final_stats=1 "${parallel[@]}" "$work" "$dir/seeds/$h" "${regressions[@]}" > "$log" 2>&1); then
         result="no crash"
     else
         result="FAILED (see $log)"

@@ -572,6 +572,14 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     const unsigned char chunk[12] = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xaf, 0x06, 0x1e};
     empty_idat.insert(empty_idat.begin() + 33, std::begin(chunk), std::end(chunk));
     refused("empty_idat.png", empty_idat, "first IDAT chunk is empty");
+    // An IDAT chunk claiming 2 GB: stb_image 2.27 grows its buffer to the claim before reading
+    // (a 300-byte file allocated 2 GB under tests/fuzz/fuzz_image).
+    bytes huge_idat(empty_idat.begin(), empty_idat.begin() + 33);
+    huge_idat.insert(huge_idat.end(), empty_idat.begin() + 45, empty_idat.end());  // the valid file again
+    REQUIRE(std::equal(huge_idat.begin() + 37, huge_idat.begin() + 41, "IDAT"));
+    huge_idat[33] = 0x7f;
+    huge_idat[34] = huge_idat[35] = huge_idat[36] = 0xff;
+    refused("huge_idat.png", huge_idat, "truncated PNG: an IDAT chunk claims 2147483647 bytes");
 
     fs::create_directories(root / "dog");
     write_text(root / "dog" / "readme.txt", "no images here");

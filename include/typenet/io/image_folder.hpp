@@ -261,23 +261,30 @@ inline status check_bmp_size(const unsigned char* d, std::size_t n) {
     return {};
 }
 
-// stb_image 2.27 copies a PNG's first IDAT chunk into a buffer it allocates on that chunk's
-// length; an empty first IDAT leaves the buffer null and it calls memcpy(nullptr, src, 0), which is
-// undefined behaviour (UBSan: "null pointer passed as argument 1"; found by tests/fuzz/fuzz_image).
-// The chunks are walked as stb_image walks them, and such a file is rejected first. A PNG that is
-// not one (no signature) is left to stb_image.
+// Two things stb_image 2.27 does with a PNG's IDAT chunks (the compressed image data), found by
+// tests/fuzz/fuzz_image; the chunks are walked as stb_image walks them and such a file is rejected
+// first. A file without PNG's signature is left to stb_image.
+//  - It grows its data buffer to the length an IDAT chunk claims before it reads the chunk: a
+//    300-byte file claiming a 2 GB chunk made it allocate 2 GB. A chunk must fit in the file.
+//  - An empty first IDAT leaves that buffer null, and it calls memcpy(nullptr, src, 0): undefined
+//    behaviour (UBSan: "null pointer passed as argument 1").
 inline status check_png_chunks(const unsigned char* d, std::size_t n) {
     static constexpr unsigned char signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
     if (n < 8 || std::memcmp(d, signature, 8) != 0) return {};
+    bool first_idat = true;
     for (std::size_t pos = 8; pos + 8 <= n;) {
         const std::uint64_t len = (std::uint64_t{d[pos]} << 24) | (std::uint64_t{d[pos + 1]} << 16) |
                                   (std::uint64_t{d[pos + 2]} << 8) | d[pos + 3];
         const unsigned char* type = d + pos + 4;
-        if (std::memcmp(type, "IDAT", 4) == 0) {
-            if (len == 0) return status::error("corrupt PNG: its first IDAT chunk is empty");
-            return {};  // stb_image has its buffer from here on
-        }
         if (std::memcmp(type, "IEND", 4) == 0) return {};
+        if (std::memcmp(type, "IDAT", 4) == 0) {
+            if (first_idat && len == 0)
+                return status::error("cannot decode the image (corrupt PNG: its first IDAT chunk is empty)");
+            if (len > n - (pos + 8))
+                return status::error("cannot decode the image (truncated PNG: an IDAT chunk claims " + std::to_string(len) +
+                                     " bytes, " + std::to_string(n - (pos + 8)) + " remain in the file)");
+            first_idat = false;
+        }
         pos += 12 + std::size_t(std::min<std::uint64_t>(len, n));  // length, type, data, CRC
     }
     return {};
