@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "temp_files.hpp"
 #include <typenet/typenet.hpp>
 
 namespace tn = typenet;
@@ -37,9 +38,7 @@ struct toy_data {
 };
 
 fs::path temp(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / "typenet_test_fit";
-    fs::create_directories(d);
-    return d / name;
+    return typenet_test::process_temp_file("typenet_test_fit", name);
 }
 
 std::vector<double> series(const tn::history& h, const char* key) { return h[key]; }

@@ -3,6 +3,7 @@
 // predict on slices.
 #include <doctest/doctest.h>
 
+#include "temp_files.hpp"
 #include <typenet/io/datasets.hpp>
 #include <typenet/typenet.hpp>
 
@@ -27,9 +28,7 @@ tn::batch<float, tn::shape<2>> numbered(tn::index_t n) {  // sample i holds (2 i
     return x;
 }
 fs::path temp_file(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / "typenet_helper_tests";
-    fs::create_directories(d);
-    return d / name;
+    return typenet_test::process_temp_file("typenet_helper_tests", name);
 }
 }  // namespace
 

@@ -3,6 +3,7 @@
 // weights as .npz, instead of "the file is truncated, or is not a .npz archive".
 #include <doctest/doctest.h>
 
+#include "temp_files.hpp"
 #include <typenet/typenet.hpp>
 
 #include <cstdint>
@@ -16,9 +17,7 @@ namespace tn = typenet;
 
 namespace {
 fs::path temp_file(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / "typenet_keras_file_tests";
-    fs::create_directories(d);
-    return d / name;
+    return typenet_test::process_temp_file("typenet_keras_file_tests", name);
 }
 void write_bytes(const fs::path& p, const std::vector<unsigned char>& b) {
     std::ofstream f(p, std::ios::binary);

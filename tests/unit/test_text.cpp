@@ -4,6 +4,7 @@
 // The expected ids follow Keras' documented algorithm, worked out by hand in the comments.
 #include <doctest/doctest.h>
 
+#include "temp_files.hpp"
 #include <typenet/io/datasets.hpp>
 #include <typenet/io/text.hpp>
 #include <typenet/typenet.hpp>
@@ -83,8 +84,7 @@ TEST_CASE("pad_sequences: Keras' defaults pad and truncate at the front") {
 }
 
 TEST_CASE("load_npy: token ids into batch<std::int32_t, shape<Len>>") {
-    const auto dir = std::filesystem::temp_directory_path();
-    const auto p = dir / "typenet_token_ids.npy";
+    const auto p = typenet_test::process_temp_file("typenet_text_tests", "token_ids.npy");
     const std::vector<std::int64_t> stored = {0, 0, 5, 7, 1, 2, 3, 4};  // pad_sequences(..., maxlen=4), int64
     REQUIRE(tn::io::write_npy(p, tn::io::make_npy<std::int64_t>("x", {2, 4}, stored.data())).ok());
     tn::batch<std::int32_t, tn::shape<4>> x;
@@ -101,7 +101,7 @@ TEST_CASE("load_npy: token ids into batch<std::int32_t, shape<Len>>") {
 }
 
 TEST_CASE("load_word_languages: labelled words from word lists, shuffled, split, ambiguous ones left out") {
-    const auto dir = std::filesystem::temp_directory_path() / "typenet_word_lists";
+    const auto dir = typenet_test::process_temp_file("typenet_text_tests", "word_lists");
     std::filesystem::create_directories(dir);
     const auto write = [&](const char* name, const char* text) {
         std::ofstream(dir / name) << text;

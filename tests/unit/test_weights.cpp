@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_files.hpp"
 #include <typenet/typenet.hpp>
 
 namespace tn = typenet;
@@ -20,9 +21,7 @@ using net = tn::sequential<tn::input<6, 6, 2>, tn::conv2d<3, tn::kernel<3>, tn::
                            tn::flatten, tn::dense<4, tn::softmax>>;
 
 fs::path temp_path(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / "typenet_test_weights";
-    fs::create_directories(dir);
-    return dir / name;
+    return typenet_test::process_temp_file("typenet_test_weights", name);
 }
 
 std::vector<float> snapshot(const tn::model<net>& m) { return {m.parameters().begin(), m.parameters().end()}; }
