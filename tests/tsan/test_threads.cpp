@@ -36,16 +36,18 @@ std::vector<float> train(int threads, const X& x, const std::vector<int>& y) {
 }  // namespace
 
 int main() {
+    // The worker pool under many small jobs: every index of every job is handed out exactly once,
+    // the caller returns only when all slices are done, and a pool is reused across jobs of every size.
     for (int threads : {2, 3, 4}) {
         tn::cpu_detail::worker_pool pool(threads);
-        std::vector<int> hits(200);
-        for (tn::index_t count = 0; count <= 200; count += (count < 12 ? 1 : 47)) {
+        std::vector<int> hits(257);
+        for (tn::index_t count = 0; count <= 257; count += (count < 16 ? 1 : 37)) {
             std::fill(hits.begin(), hits.end(), 0);
             auto job = [&](tn::index_t b, tn::index_t e) {
                 for (tn::index_t i = b; i < e; ++i) ++hits[std::size_t(i)];
             };
-            for (int r = 0; r < 10; ++r) pool.run(count, job);
-            for (tn::index_t i = 0; i < 200; ++i) expect(hits[std::size_t(i)] == (i < count ? 10 : 0), "worker_pool: each index once per job");
+            for (int r = 0; r < 20; ++r) pool.run(count, job);
+            for (tn::index_t i = 0; i < 257; ++i) expect(hits[std::size_t(i)] == (i < count ? 20 : 0), "worker_pool: each index once per job");
         }
     }
     tn::batch<float, cnn::input_shape_t> images(32);

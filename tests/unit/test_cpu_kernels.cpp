@@ -750,21 +750,3 @@ TEST_CASE("cpu kernels: avx512 and avx2 give the same bits") {
     const isa_run g = run_on(tn::cpu_isa::generic);
     for (std::size_t i = 0; i < g.predicted.size(); ++i) CHECK(g.predicted[i] == doctest::Approx(a.predicted[i]).epsilon(1e-4));
 }
-
-// The worker pool itself, under many small jobs (TSan runs every test case named "*thread*":
-// scripts/test.sh): every index of every job is handed out exactly once, the caller only returns
-// when all slices are done, and a pool is reused across jobs of every size.
-TEST_CASE("worker_pool on threads: every index exactly once, for jobs of every size") {
-    for (int threads : {2, 3, 4}) {
-        typenet::cpu_detail::worker_pool pool(threads);
-        std::vector<int> hits(257);
-        for (typenet::index_t count = 0; count <= 257; count += (count < 16 ? 1 : 37)) {
-            std::fill(hits.begin(), hits.end(), 0);
-            auto job = [&](typenet::index_t b, typenet::index_t e) {
-                for (typenet::index_t i = b; i < e; ++i) ++hits[std::size_t(i)];
-            };
-            for (int repeat = 0; repeat < 20; ++repeat) pool.run(count, job);
-            for (typenet::index_t i = 0; i < 257; ++i) CHECK(hits[std::size_t(i)] == (i < count ? 20 : 0));
-        }
-    }
-}

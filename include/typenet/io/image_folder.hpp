@@ -273,8 +273,7 @@ inline status check_png_chunks(const unsigned char* d, std::size_t n) {
     if (n < 8 || std::memcmp(d, signature, 8) != 0) return {};
     bool first_idat = true;
     for (std::size_t pos = 8; pos + 8 <= n;) {
-        const std::uint64_t len = (std::uint64_t{d[pos]} << 24) | (std::uint64_t{d[pos + 1]} << 16) |
-                                  (std::uint64_t{d[pos + 2]} << 8) | d[pos + 3];
+        const std::uint64_t len = rd_be32(d + pos);
         const unsigned char* type = d + pos + 4;
         if (std::memcmp(type, "IEND", 4) == 0) return {};
         if (std::memcmp(type, "IDAT", 4) == 0) {

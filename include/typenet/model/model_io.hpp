@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,12 +29,8 @@ struct model_io {
             // The values must fill the shape before they are read (make_npy reads as many as the
             // shape holds).
             const std::vector<std::int64_t> shape(ws[i].shape.begin(), ws[i].shape.end());
-            std::int64_t need = 1;
-            bool valid = true;
-            for (const std::int64_t e : shape) {
-                valid = valid && e >= 0 && (e == 0 || need <= std::numeric_limits<std::int64_t>::max() / e);
-                if (valid) need *= e;
-            }
+            std::int64_t need = 0;
+            const bool valid = io::detail::element_count(shape, need);
             if (!valid || std::uint64_t(need) != ws[i].values.size())
                 return status::error("set_weights: array " + std::to_string(i) + " holds " +
                                      std::to_string(ws[i].values.size()) + " values but its shape " +
