@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what typenet's build, tests and demo need on Debian 12, only the packages that are missing
-# (dataset-fashion-mnist is the training data of the examples; libstb-dev decodes image folders;
+# (dataset-fashion-mnist is the training data of the examples; libjpeg62-turbo-dev (JPEG) and libstb-dev
+# (PNG, BMP, GIF) decode image folders;
 # libtorch-dev and libdlib-dev are the side-by-side baselines of bench/perf, whose outputs the
 # perf_quick test compares with typenet's, and libopenblas0 is the BLAS libtorch is measured with --
 # without it libtorch's dense layers fall back to the reference BLAS, see docs/performance.md; the
@@ -13,7 +14,7 @@
 # when present (the CUDA tests then compile and link, and report SKIPPED without a GPU).
 set -euo pipefail
 
-packages=(cmake make g++ clang doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist
+packages=(cmake make g++ clang doctest-dev zlib1g-dev libjpeg62-turbo-dev libstb-dev dataset-fashion-mnist
           libtorch-dev libdlib-dev libopenblas0 wamerican wngerman wfrench witalian wspanish
           gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm python3-numpy python3-h5py
           libclang-rt-14-dev)

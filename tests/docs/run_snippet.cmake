@@ -33,7 +33,7 @@ set(ENV{LC_ALL} C)
 
 if(MODE STREQUAL "run")
     set(exe "${WORK_DIR}/snippet")
-    execute_process(COMMAND "${COMPILER}" ${flags} -O0 "${SOURCE}" -o "${exe}" -lz -pthread
+    execute_process(COMMAND "${COMPILER}" ${flags} -O0 "${SOURCE}" -o "${exe}" -lz -ljpeg -pthread
                     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
     if(NOT rc EQUAL 0)
         message(NOTICE "${out}")

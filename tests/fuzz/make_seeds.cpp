@@ -140,6 +140,19 @@ int main(int argc, char** argv) {
                        0xff, 0xff, 0xff, 0,    0,    0,    0x2c, 0,    0,    0,    0,    1,    0,    1,
                        0,    0,    2,    2,    0x44, 0x01, 0,    0x3b};
     put(out / "image" / "gif", gif);
+    // The image-decoding fixtures (tests/fixtures/images/files, next to the npz fixtures): every JPEG
+    // kind (4:2:0, 4:4:4, progressive, grey, CMYK, YCCK) and PNG kind (RGB, RGBA, 16-bit, grey), each
+    // loaded to 3 channels and, with a second seed, to 1 (grey from colour).
+    const fs::path image_files = fixtures.parent_path() / "images" / "files";
+    for (const auto& entry : fs::directory_iterator(image_files)) {
+        const bytes file = slurp(entry.path());
+        const unsigned char ext = entry.path().extension() == ".png" ? 0 : 1;
+        for (unsigned char channels : {0, 1}) {  // selector / 4: 0 is 3 channels, 1 is grey
+            bytes seed{static_cast<unsigned char>(ext + 4 * channels)};
+            seed.insert(seed.end(), file.begin(), file.end());
+            put(out / "image" / ("fixture_" + entry.path().filename().string() + (channels ? "_grey" : "")), seed);
+        }
+    }
 
     // Text: lines of words and characters, with punctuation and UTF-8 (selector: options).
     const std::string text = "the cat sat on the mat\nDer Hund, die Katze!\n\xc3\xa9t\xc3\xa9 caf\xc3\xa9\nhello world\n";

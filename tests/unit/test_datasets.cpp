@@ -6,6 +6,7 @@
 
 #include <typenet/io/datasets.hpp>
 #include <typenet/io/image_folder.hpp>
+#include <typenet/io/npz.hpp>
 
 // PNG/BMP/JPEG writers for the image-folder fixtures; static, like the reader.
 #define STB_IMAGE_WRITE_STATIC
@@ -22,6 +23,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -459,13 +461,107 @@ TEST_CASE("datasets: image folders -- classes sorted by name, files in Keras' or
     // The 8x8 JPEG of (128, 129, 130), downsized to 2x2: lossy, so close.
     for (int k = 0; k < 12; ++k) CHECK(d.x[60 + k] == doctest::Approx((128.0 + k % 3) / 255.0).epsilon(0.02));
 
-    // Grayscale target: stb's luma (77 R + 150 G + 29 B) >> 8.
+    // Grey target from a colour file: libpng's weights and truncation, as TensorFlow's PNG decoder
+    // (stb_image's own (77 R + 150 G + 29 B) >> 8 gives 28 here, TensorFlow 29).
     const fs::path gray = dir / "gray";
-    std::vector<unsigned char> rgb = {100, 50, 200};
+    std::vector<unsigned char> rgb = {0, 0, 255};
     write_png(gray / "x" / "a.png", 1, 1, 3, rgb);
     td::labeled<float, shape<1, 1, 1>> g;
     REQUIRE_OK(td::load_image_folder(gray, g));
-    CHECK(g.x[0] == float((100 * 77 + 50 * 150 + 200 * 29) >> 8) / 255.0f);
+    CHECK(g.x[0] == float((255 * 3737) >> 15) / 255.0f);
+    CHECK(g.x[0] == 29.0f / 255.0f);
+}
+
+namespace {
+const fs::path image_fixtures = fs::path(TYPENET_FIXTURES) / "images";
+
+std::vector<float> npz_member(const fs::path& file, const std::string& name) {
+    std::vector<typenet::io::npy_array> arrays;
+    REQUIRE_OK(typenet::io::read_npz(file, arrays));
+    for (const auto& a : arrays)
+        if (a.name == name) {
+            std::vector<float> v;
+            REQUIRE_OK(a.to_vector(v));
+            return v;
+        }
+    FAIL("no array " << name << " in " << file);
+    return {};
+}
+
+// One fixture file decoded alone to its own size (29 x 35): no resize, the decoder's bytes / 255.
+template <int C>
+std::vector<float> decode_fixture(const temp_dir& dir, const std::string& name) {
+    const fs::path root = dir / ("one_" + name + std::to_string(C));
+    fs::remove_all(root);
+    fs::create_directories(root / "k");
+    fs::copy_file(image_fixtures / "files" / name, root / "k" / name);
+    td::labeled<float, shape<29, 35, C>> d;
+    REQUIRE_OK(td::load_image_folder(root, d));
+    return std::vector<float>(d.x.data(), d.x.data() + d.x.size());
+}
+}  // namespace
+
+TEST_CASE("datasets: images decode to TensorFlow's pixels, bit for bit (JPEG through libjpeg-turbo)") {
+    // tests/fixtures/images/decoded.npz: tf.io.decode_image of each file (tools/make_image_fixtures.py).
+    // stb_image, which decoded JPEG before, differed from these in about 2 of 3 values, by up to 6 levels.
+    temp_dir dir;
+    const fs::path decoded = image_fixtures / "decoded.npz";
+    for (const char* name : {"rgb420.jpg", "rgb444.jpg", "progressive.jpg", "grey.jpg", "cmyk.jpg", "ycck.jpg",
+                             "rgb8.png", "rgba8.png", "rgb16.png", "grey8.png"}) {
+        CAPTURE(name);
+        const std::vector<float> want3 = npz_member(decoded, std::string(name) + ".c3");
+        const std::vector<float> got3 = decode_fixture<3>(dir, name);
+        REQUIRE(got3.size() == want3.size());
+        std::size_t wrong = 0;
+        for (std::size_t i = 0; i < got3.size(); ++i) wrong += got3[i] != want3[i] / 255.0f;
+        CHECK(wrong == 0);
+        const std::string n(name);
+        if (n == "cmyk.jpg" || n == "ycck.jpg") continue;  // TensorFlow refuses grey from CMYK
+        const std::vector<float> want1 = npz_member(decoded, n + ".c1");
+        const std::vector<float> got1 = decode_fixture<1>(dir, name);
+        REQUIRE(got1.size() == want1.size());
+        wrong = 0;
+        for (std::size_t i = 0; i < got1.size(); ++i) wrong += got1[i] != want1[i] / 255.0f;
+        CHECK(wrong == 0);
+    }
+    // Four channels from a JPEG (TensorFlow refuses): RGB and alpha 255. Grey from CMYK (refused
+    // too): the RGB with the PNG decoder's weights.
+    const std::vector<float> rgb = decode_fixture<3>(dir, "rgb420.jpg"), rgba = decode_fixture<4>(dir, "rgb420.jpg");
+    for (std::size_t p = 0; p < rgb.size() / 3; ++p) {
+        for (std::size_t c = 0; c < 3; ++c) REQUIRE(rgba[4 * p + c] == rgb[3 * p + c]);
+        REQUIRE(rgba[4 * p + 3] == 1.0f);
+    }
+    const std::vector<float> cmyk3 = decode_fixture<3>(dir, "cmyk.jpg"), cmyk1 = decode_fixture<1>(dir, "cmyk.jpg");
+    for (std::size_t p = 0; p < cmyk1.size(); ++p) {
+        const auto v = [&](std::size_t c) { return unsigned(std::lround(cmyk3[3 * p + c] * 255.0f)); };
+        REQUIRE(cmyk1[p] == float((9797 * v(0) + 19234 * v(1) + 3737 * v(2)) >> 15) / 255.0f);
+    }
+}
+
+TEST_CASE("datasets: an image folder loads as keras.utils.image_dataset_from_directory does") {
+    // tests/fixtures/images/keras.npz: Keras' dataset of images/folder at image_size (12, 17), RGB and
+    // grayscale, in its file order, as 0..255 floats; typenet scales by 1 / 255.
+    const fs::path folder = image_fixtures / "folder", ref = image_fixtures / "keras.npz";
+    td::labeled<float, shape<12, 17, 3>> rgb;
+    td::labeled<float, shape<12, 17, 1>> grey;
+    std::vector<std::string> names;
+    REQUIRE_OK(td::load_image_folder(folder, rgb, &names));
+    REQUIRE_OK(td::load_image_folder(folder, grey));
+    CHECK(names == std::vector<std::string>{"a_photos", "b_drawings"});
+    const std::vector<float> labels = npz_member(ref, "labels");
+    REQUIRE(labels.size() == rgb.y.size());
+    for (std::size_t i = 0; i < labels.size(); ++i) CHECK(float(rgb.y[i]) == labels[i]);
+    CHECK(grey.y == rgb.y);
+    const auto compare = [&](const float* got, std::size_t n, const char* key) {
+        const std::vector<float> want = npz_member(ref, key);
+        REQUIRE(n == want.size());
+        double worst = 0;
+        for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, double(std::fabs(got[i] * 255.0f - want[i])));
+        CAPTURE(key);
+        CHECK(worst < 2e-3);  // float rounding of the same bilinear arithmetic
+    };
+    compare(rgb.x.data(), std::size_t(rgb.x.size()), "rgb");
+    compare(grey.x.data(), std::size_t(grey.x.size()), "grey");
 }
 
 TEST_CASE("datasets: image folders resize with TensorFlow's bilinear arithmetic (half-pixel centres)") {
@@ -531,18 +627,57 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     bytes jpg = valid_jpg;
     const auto dht = marker(jpg, 0xc4);
     std::fill(dht + 5, dht + 21, 0xff);  // after marker, length and table id: the 16 code counts
-    refused("dht.jpg", jpg, "Huffman table defines 4080 codes");
-    // The same file behind 0xFF fill bytes, which stb_image skips before the start-of-image
-    // marker (the guard looked for FF D8 at offset 0 only; an independent fuzz run found it).
+    refused("dht.jpg", jpg, "libjpeg: Bogus Huffman table definition");
+    // The same file behind 0xFF fill bytes, which stb_image skipped before the start-of-image
+    // marker (an independent fuzz run found the old guard bypassed that way). Every file that
+    // starts with 0xFF now goes to libjpeg, which wants FF D8 first.
     bytes filled = {0xff, 0xff, 0xff};
     filled.insert(filled.end(), jpg.begin(), jpg.end());
-    refused("filled.jpg", filled, "Huffman table defines 4080 codes");
-    // A scan that names a Huffman table no DHT segment defined: stb_image 2.27 decodes with
-    // uninitialised memory (found by tests/fuzz/fuzz_image). The valid file's first scan
-    // component is pointed at DC and AC table 3.
+    refused("filled.jpg", filled, "Not a JPEG file: starts with 0xff 0xff");
+    // A scan that names a Huffman table no DHT segment defined (stb_image 2.27 decoded it with
+    // uninitialised memory; found by tests/fuzz/fuzz_image). The first scan component is pointed
+    // at DC and AC table 3.
     bytes undefined_table = valid_jpg;
     marker(undefined_table, 0xda)[6] = 0x33;  // marker, length (2), Ns, component id, then its tables
-    refused("table.jpg", undefined_table, "Huffman table that was never defined");
+    refused("table.jpg", undefined_table, "Huffman table 0x03 was not defined");
+    // Cut short: an error, as in TensorFlow (libjpeg alone would fill the rest with grey). Even
+    // the end-of-image marker alone missing.
+    refused("cut.jpg", bytes(valid_jpg.begin(), valid_jpg.begin() + std::ptrdiff_t(valid_jpg.size() * 3 / 4)),
+            "truncated JPEG");
+    refused("no_eoi.jpg", bytes(valid_jpg.begin(), valid_jpg.end() - 2), "truncated JPEG");
+    // A header claiming 60000 x 60000 pixels: refused before any pixel memory is allocated.
+    bytes huge_jpg = valid_jpg;
+    const auto sof = marker(huge_jpg, 0xc0);
+    sof[5] = sof[7] = 0xea;  // marker, length (2), precision, then height and width, big-endian
+    sof[6] = sof[8] = 0x60;
+    refused("huge.jpg", huge_jpg, "claims 60000x60000 pixels, more than");
+    // A progressive JPEG of more than 500 scans (each costs a pass over the image): its last scan
+    // repeated. libjpeg-turbo recommends this limit for untrusted files.
+    {
+        std::ifstream pj(image_fixtures / "files" / "progressive.jpg", std::ios::binary);
+        const bytes prog((std::istreambuf_iterator<char>(pj)), std::istreambuf_iterator<char>());
+        const unsigned char sos[2] = {0xff, 0xda};
+        auto last = prog.end();
+        for (auto at = prog.begin(); (at = std::search(at, prog.end(), std::begin(sos), std::end(sos))) != prog.end(); ++at)
+            last = at;
+        REQUIRE(last != prog.end());
+        bytes many(prog.begin(), last);
+        for (int i = 0; i < 510; ++i) many.insert(many.end(), last, prog.end() - 2);
+        many.insert(many.end(), prog.end() - 2, prog.end());
+        refused("scans.jpg", many, "more than 500 scans");
+        bytes fewer(prog.begin(), last);  // the same with 20 repeats: decodes
+        for (int i = 0; i < 20; ++i) fewer.insert(fewer.end(), last, prog.end() - 2);
+        fewer.insert(fewer.end(), prog.end() - 2, prog.end());
+        write_file(root / "cat" / "fewer.jpg", fewer);
+        REQUIRE_OK(td::load_image_folder(root, d));
+        fs::remove(root / "cat" / "fewer.jpg");
+    }
+    // Corrupt entropy-coded data decodes (libjpeg warns; TensorFlow and Keras take it too).
+    bytes garbled = valid_jpg;
+    for (std::size_t i = garbled.size() / 2; i < garbled.size() / 2 + 30; i += 3) garbled[i] ^= 0x55;
+    write_file(root / "cat" / "garbled.jpg", garbled);
+    REQUIRE_OK(td::load_image_folder(root, d));
+    fs::remove(root / "cat" / "garbled.jpg");
 
     write_bmp(dir / "b.bmp", 16, 16, 3, flat_image(16, 16, 3, 7));
     std::ifstream bf(dir / "b.bmp", std::ios::binary);

@@ -1,7 +1,8 @@
 // image_folder: labeled images from root/<class name>/*.png|jpg|jpeg|bmp|gif, like Keras'
 // image_dataset_from_directory (labels inferred from the sorted class folder names, images
-// resized with bilinear interpolation), decoded with stb_image. Needs stb_image.h (Debian:
-// libstb-dev) and the rest of typenet/io/datasets.hpp.
+// resized with bilinear interpolation). JPEG is decoded with libjpeg-turbo as TensorFlow decodes
+// it (typenet/io/jpeg.hpp: link -ljpeg, or CMake's typenet::images), PNG, BMP and GIF with
+// stb_image (Debian: libstb-dev, header only). Needs the rest of typenet/io/datasets.hpp.
 //
 // How stb_image is compiled in, and why it cannot cause duplicate symbols: typenet is
 // header-only, so it cannot own "the one translation unit" that defines STB_IMAGE_IMPLEMENTATION.
@@ -14,9 +15,11 @@
 // If stb_image.h was already included (the user configured and links their own copy), that
 // copy's declarations are used instead and nothing is compiled here. Include stb_image.h after
 // this header only without STB_IMAGE_IMPLEMENTATION (its declarations are then already there).
+// Either way stb_image never sees a JPEG: every file that starts with 0xFF goes to libjpeg.
 #pragma once
 
 #include <typenet/io/datasets.hpp>
+#include <typenet/io/jpeg.hpp>
 
 #include <algorithm>
 #include <climits>
@@ -54,10 +57,10 @@
 #endif
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
-// Only the decoders behind the accepted extensions: stb_image picks the decoder by content, not
-// by name, so this keeps its less-tested ones (PSD, TGA, HDR, PIC, PNM) away from the files.
+// Only the decoders behind the accepted extensions other than JPEG: stb_image picks the decoder by
+// content, not by name, so this keeps its less-tested ones (PSD, TGA, HDR, PIC, PNM) away from the
+// files, and its JPEG decoder too (libjpeg-turbo decodes those).
 #define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_GIF
 #if __has_include(<stb/stb_image.h>)
@@ -70,7 +73,6 @@
 #undef STB_IMAGE_IMPLEMENTATION
 #undef STB_IMAGE_STATIC
 #undef STBI_ONLY_PNG
-#undef STBI_ONLY_JPEG
 #undef STBI_ONLY_BMP
 #undef STBI_ONLY_GIF
 #if defined(__GNUC__) || defined(__clang__)
@@ -82,8 +84,9 @@ namespace typenet::data {
 
 // Loads every image under root/<class>/ (class folders sorted by name -> labels 0..K-1; files
 // found recursively, ordered like Keras: by folder, then by name; extensions .bmp .gif .jpeg
-// .jpg .png in any case). Each image is converted to S's channel count (1: grayscale with stb's
-// luma weights 77/150/29 of 256, 3: RGB, 4: RGBA; alpha is dropped, not composited), resized to
+// .jpg .png in any case). Each image is converted to S's channel count as tf.io.decode_image
+// converts it (1: grey -- a JPEG's own luma plane, otherwise libpng's 0.299/0.587/0.114 weights;
+// 3: RGB; 4: RGBA, alpha 255 where the file has none; alpha is dropped, not composited), resized to
 // S's height x width with bilinear interpolation (TensorFlow's tf.image.resize: half-pixel
 // centres, no antialiasing) and scaled by 1 / 255. Files directly under root are ignored, as
 // Keras does. `class_names`, when given, receives the class folder names on success.
@@ -162,75 +165,6 @@ inline std::uint32_t rd_le32(const unsigned char* p) {
     return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
 }
 
-// stb_image 2.27 (Debian 12's libstb) writes past its Huffman tables when a JPEG DHT segment
-// defines more than 256 codes (found by fuzzing typenet's loader; fixed upstream in 2.28). The
-// segments are walked the way stb_image reads them, and such a file is rejected first.
-// stb_image finds the start-of-image marker after any number of 0xFF fill bytes (FF FF FF D8 is a
-// JPEG to it): where that marker ends, or 0 when stb_image would not read the data as a JPEG.
-inline std::size_t jpeg_start(const unsigned char* d, std::size_t n) {
-    if (n < 2 || d[0] != 0xff) return 0;
-    std::size_t i = 1;
-    while (i < n && d[i] == 0xff) ++i;
-    return i < n && d[i] == 0xd8 ? i + 1 : 0;
-}
-// `pos`: where the segments start (after the start-of-image marker). Also: stb_image 2.27 decodes a
-// scan with whichever Huffman table its header names, defined or not, and an undefined one is
-// uninitialised memory (a symbol index of -16776369, found by tests/fuzz/fuzz_image in a minute;
-// 2.28 bounds the index). Every table a scan will use must have been defined before it.
-inline status check_jpeg_tables(const unsigned char* d, std::size_t n, std::size_t pos) {
-    auto at = [&](std::size_t i) -> unsigned { return i < n ? d[i] : 0u; };  // stb reads 0 past the end
-    bool defined[2][4] = {};  // [DC = 0, AC = 1][table id]
-    bool progressive = false;
-    while (pos + 1 < n) {
-        if (d[pos] != 0xff) {  // entropy-coded data, or junk between segments
-            ++pos;
-            continue;
-        }
-        const unsigned m = d[pos + 1];
-        if (m == 0xff) {  // fill byte
-            ++pos;
-            continue;
-        }
-        if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) {  // stuffed 0xff, TEM, RSTn, SOI: no length
-            pos += 2;
-            continue;
-        }
-        if (m == 0xd9) break;  // EOI
-        if (pos + 4 > n) break;
-        const std::size_t len = (std::size_t{d[pos + 2]} << 8) | d[pos + 3];
-        if (m == 0xc4) {  // DHT: tables until the segment's length is used up
-            std::size_t p = pos + 4;
-            long left = long(len) - 2;
-            while (left > 0) {
-                const unsigned q = at(p);
-                if ((q >> 4) > 1 || (q & 15) > 3) break;  // stb_image rejects this itself
-                defined[q >> 4][q & 15] = true;
-                std::size_t codes = 0;
-                for (std::size_t i = 1; i <= 16; ++i) codes += at(p + i);
-                if (codes > 256)
-                    return status::error("corrupt JPEG: a Huffman table defines " + std::to_string(codes) +
-                                         " codes (at most 256)");
-                p += 17 + codes;
-                left -= long(17 + codes);
-            }
-        }
-        if (m == 0xc2) progressive = true;
-        if (m == 0xda) {  // SOS: Ns, then (component, DC table << 4 | AC table) each, then Ss, Se, Ah/Al
-            const unsigned ns = at(pos + 4);
-            const unsigned ss = at(pos + 5 + 2 * ns), ah = at(pos + 7 + 2 * ns) >> 4;
-            for (unsigned c = 0; c < ns && c < 4; ++c) {
-                const unsigned t = at(pos + 6 + 2 * c), dc = t >> 4, ac = t & 15;
-                if (dc > 3 || ac > 3) break;  // stb_image rejects this itself
-                const bool uses_dc = !progressive || (ss == 0 && ah == 0), uses_ac = !progressive || ss != 0;
-                if ((uses_dc && !defined[0][dc]) || (uses_ac && !defined[1][ac]))
-                    return status::error("corrupt JPEG: a scan uses a Huffman table that was never defined");
-            }
-        }
-        pos += 2 + len;
-    }
-    return {};
-}
-
 // stb_image 2.27 reads zeros past the end of a BMP's pixel data instead of failing, so a truncated
 // uncompressed BMP is rejected here.
 inline status check_bmp_size(const unsigned char* d, std::size_t n) {
@@ -289,6 +223,58 @@ inline status check_png_chunks(const unsigned char* d, std::size_t n) {
     return {};
 }
 
+// Why a header's size is refused: more pixels than the limit, or than n bytes can plausibly hold.
+// PNG's deflate stores at most 1032 bytes per input byte, 8 one-bit pixels each: no real image of
+// any format needs more than that ratio.
+inline std::uint64_t plausible_pixels(std::size_t n) {
+    return std::min<std::uint64_t>(max_image_pixels, 8 * 1032 * std::uint64_t(n) + (1u << 16));
+}
+inline status refuse_image_size(std::int64_t w, std::int64_t h, std::size_t n) {
+    const std::uint64_t plausible = plausible_pixels(n);
+    return status::error("image header claims " + std::to_string(w) + "x" + std::to_string(h) + " pixels, more than " +
+                         (plausible == max_image_pixels ? std::string("the limit of ") + std::to_string(max_image_pixels)
+                                                        : std::to_string(n) + " bytes can hold") +
+                         " (corrupt or hostile file)");
+}
+
+// PNG, BMP or GIF through stb_image, into C bytes per pixel. Grey from a colour file is computed
+// here as TensorFlow's PNG decoder computes it (stb_image's own luma weights differ by one level in
+// one value of seven): 8-bit with rgb_to_grey, 16-bit PNG with libpng's 16-bit rounding, then its
+// top byte.
+inline status decode_with_stb(const unsigned char* d, std::size_t n, int C, std::vector<unsigned char>& out, int& w,
+                              int& h) {
+    const auto* data = reinterpret_cast<const stbi_uc*>(d);
+    const int len = static_cast<int>(n);
+    int comp = 0;
+    if (!stbi_info_from_memory(data, len, &w, &h, &comp))
+        return status::error(std::string("cannot decode the image (stb_image: ") + stbi_failure_reason() + ")");
+    if (w <= 0 || h <= 0 || std::uint64_t(w) * std::uint64_t(h) > plausible_pixels(n)) return refuse_image_size(w, h, n);
+    const bool grey_from_colour = C == 1 && comp >= 3;
+    const std::size_t pixels = std::size_t(w) * std::size_t(h);
+    if (grey_from_colour && stbi_is_16_bit_from_memory(data, len)) {
+        stbi_us* px = stbi_load_16_from_memory(data, len, &w, &h, &comp, 3);
+        if (!px) return status::error(std::string("cannot decode the image (stb_image: ") + stbi_failure_reason() + ")");
+        out.resize(pixels);
+        for (std::size_t i = 0; i < pixels; ++i) {
+            const std::uint64_t g = (9797u * std::uint64_t{px[3 * i]} + 19234u * std::uint64_t{px[3 * i + 1]} +
+                                     3737u * std::uint64_t{px[3 * i + 2]} + 16384u) >> 15;
+            out[i] = static_cast<unsigned char>(g >> 8);
+        }
+        stbi_image_free(px);
+        return {};
+    }
+    stbi_uc* px = stbi_load_from_memory(data, len, &w, &h, &comp, grey_from_colour ? 3 : C);
+    if (!px) return status::error(std::string("cannot decode the image (stb_image: ") + stbi_failure_reason() + ")");
+    if (grey_from_colour) {
+        out.resize(pixels);
+        rgb_to_grey(px, pixels, out.data());
+    } else {
+        out.assign(px, px + pixels * std::size_t(C));
+    }
+    stbi_image_free(px);
+    return {};
+}
+
 // Decodes one image file into one sample of S. Messages carry no path.
 template <class T, class S>
 status decode_image(const std::filesystem::path& p, T* sample) {
@@ -299,31 +285,19 @@ status decode_image(const std::filesystem::path& p, T* sample) {
     if (bytes.size() > std::size_t(INT_MAX)) return status::error("image file too large");
     const unsigned char* d = bytes.data();
     const std::size_t n = bytes.size();
-    // Guard what stb_image will parse, found the way it finds it (a check of the first two bytes
-    // alone was bypassed by fill bytes before the marker: 10 bytes wrote past a Huffman table).
-    if (const std::size_t soi = jpeg_start(d, n); soi != 0)
-        if (status s = check_jpeg_tables(d, n, soi); !s) return s;
-    if (n >= 2 && d[0] == 'B' && d[1] == 'M')
-        if (status s = check_bmp_size(d, n); !s) return s;
-    if (status s = check_png_chunks(d, n); !s) return s;
-    int w = 0, h = 0, comp = 0;
-    const auto* data = reinterpret_cast<const stbi_uc*>(d);
-    const int len = static_cast<int>(n);
-    if (!stbi_info_from_memory(data, len, &w, &h, &comp))
-        return status::error(std::string("cannot decode the image (stb_image: ") + stbi_failure_reason() + ")");
-    // A header may claim any size; the data must be able to hold it. PNG's deflate stores at most
-    // 1032 bytes per input byte, 8 one-bit pixels each: no real image needs more than that ratio.
-    const std::uint64_t pixels = std::uint64_t(w > 0 ? w : 0) * std::uint64_t(h > 0 ? h : 0);
-    const std::uint64_t plausible = std::min<std::uint64_t>(max_image_pixels, 8 * 1032 * std::uint64_t(n) + (1u << 16));
-    if (w <= 0 || h <= 0 || pixels > plausible)
-        return status::error("image header claims " + std::to_string(w) + "x" + std::to_string(h) + " pixels, more than " +
-                             (plausible == max_image_pixels ? std::string("the limit of ") + std::to_string(max_image_pixels)
-                                                            : std::to_string(n) + " bytes can hold") +
-                             " (corrupt or hostile file)");
-    stbi_uc* px = stbi_load_from_memory(data, len, &w, &h, &comp, C);
-    if (!px) return status::error(std::string("cannot decode the image (stb_image: ") + stbi_failure_reason() + ")");
-    resize_bilinear<T, S::extents[0], S::extents[1], S::extents[2]>(px, h, w, sample);
-    stbi_image_free(px);
+    std::vector<unsigned char> px;
+    int w = 0, h = 0;
+    if (d[0] == 0xff) {  // JPEG (or nothing): libjpeg-turbo. stb_image would also take FF FF .. FF D8.
+        if (status s = decode_jpeg(d, n, C, plausible_pixels(n), px, w, h); !s)
+            return w > 0 ? refuse_image_size(w, h, n) : s;
+    } else {
+        // Guard what stb_image will parse, found the way it finds it.
+        if (n >= 2 && d[0] == 'B' && d[1] == 'M')
+            if (status s = check_bmp_size(d, n); !s) return s;
+        if (status s = check_png_chunks(d, n); !s) return s;
+        if (status s = decode_with_stb(d, n, C, px, w, h); !s) return s;
+    }
+    resize_bilinear<T, S::extents[0], S::extents[1], S::extents[2]>(px.data(), h, w, sample);
     return {};
 }
 
