@@ -80,6 +80,9 @@
 #endif
 #endif
 
+// Without libjpeg or stb_image, the #error that names the package is the only error
+// (tests/compile_fail/setup).
+#if defined(TYPENET_HAS_LIBJPEG) && defined(STBI_INCLUDE_STB_IMAGE_H)
 namespace typenet::data {
 
 // Loads every image under root/<class>/ (class folders sorted by name -> labels 0..K-1; files
@@ -352,3 +355,4 @@ status load_image_folder(const std::filesystem::path& root, labeled<T, S>& out, 
 }
 
 }  // namespace typenet::data
+#endif

@@ -24,10 +24,13 @@
 #if __has_include(<jpeglib.h>)
 #include <jpeglib.h>
 #include <jerror.h>
+#define TYPENET_HAS_LIBJPEG 1
 #else
 #error "typenet decodes JPEG with libjpeg-turbo: apt-get install libjpeg62-turbo-dev, and link -ljpeg (CMake: typenet::images)"
 #endif
 
+// Without libjpeg, the #error above is the only error (tests/compile_fail/setup).
+#ifdef TYPENET_HAS_LIBJPEG
 namespace typenet::data::detail {
 
 inline constexpr int max_jpeg_scans = 500;
@@ -173,3 +176,4 @@ inline status decode_jpeg(const unsigned char* data, std::size_t n, int channels
 }
 
 }  // namespace typenet::data::detail
+#endif  // TYPENET_HAS_LIBJPEG
