@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -96,6 +97,12 @@ void write_file(const fs::path& p, const bytes& b) {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
     f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
     REQUIRE(f.good());
+}
+
+bytes read_file(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    REQUIRE(f.good());
+    return bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
 void write_text(const fs::path& p, const std::string& s) { write_file(p, bytes(s.begin(), s.end())); }
@@ -475,17 +482,18 @@ TEST_CASE("datasets: image folders -- classes sorted by name, files in Keras' or
 namespace {
 const fs::path image_fixtures = fs::path(TYPENET_FIXTURES) / "images";
 
-std::vector<float> npz_member(const fs::path& file, const std::string& name) {
+// Every array of an .npz fixture as floats, by name.
+std::map<std::string, std::vector<float>> npz_arrays(const fs::path& file) {
     std::vector<typenet::io::npy_array> arrays;
     REQUIRE_OK(typenet::io::read_npz(file, arrays));
-    for (const auto& a : arrays)
-        if (a.name == name) {
-            std::vector<float> v;
-            REQUIRE_OK(a.to_vector(v));
-            return v;
-        }
-    FAIL("no array " << name << " in " << file);
-    return {};
+    std::map<std::string, std::vector<float>> out;
+    for (const auto& a : arrays) REQUIRE_OK(a.to_vector(out[a.name]));
+    return out;
+}
+const std::vector<float>& member(const std::map<std::string, std::vector<float>>& arrays, const std::string& name) {
+    const auto it = arrays.find(name);
+    REQUIRE_MESSAGE(it != arrays.end(), "no array " << name << " in the fixture");
+    return it->second;
 }
 
 // One fixture file decoded alone to its own size (29 x 35): no resize, the decoder's bytes / 255.
@@ -505,11 +513,11 @@ TEST_CASE("datasets: images decode to TensorFlow's pixels, bit for bit (JPEG thr
     // tests/fixtures/images/decoded.npz: tf.io.decode_image of each file (tools/make_image_fixtures.py).
     // stb_image, which decoded JPEG before, differed from these in about 2 of 3 values, by up to 6 levels.
     temp_dir dir;
-    const fs::path decoded = image_fixtures / "decoded.npz";
+    const auto decoded = npz_arrays(image_fixtures / "decoded.npz");
     for (const char* name : {"rgb420.jpg", "rgb444.jpg", "progressive.jpg", "grey.jpg", "cmyk.jpg", "ycck.jpg",
                              "rgb8.png", "rgba8.png", "rgb16.png", "grey8.png"}) {
         CAPTURE(name);
-        const std::vector<float> want3 = npz_member(decoded, std::string(name) + ".c3");
+        const std::vector<float>& want3 = member(decoded, std::string(name) + ".c3");
         const std::vector<float> got3 = decode_fixture<3>(dir, name);
         REQUIRE(got3.size() == want3.size());
         std::size_t wrong = 0;
@@ -517,7 +525,7 @@ TEST_CASE("datasets: images decode to TensorFlow's pixels, bit for bit (JPEG thr
         CHECK(wrong == 0);
         const std::string n(name);
         if (n == "cmyk.jpg" || n == "ycck.jpg") continue;  // TensorFlow refuses grey from CMYK
-        const std::vector<float> want1 = npz_member(decoded, n + ".c1");
+        const std::vector<float>& want1 = member(decoded, n + ".c1");
         const std::vector<float> got1 = decode_fixture<1>(dir, name);
         REQUIRE(got1.size() == want1.size());
         wrong = 0;
@@ -541,19 +549,20 @@ TEST_CASE("datasets: images decode to TensorFlow's pixels, bit for bit (JPEG thr
 TEST_CASE("datasets: an image folder loads as keras.utils.image_dataset_from_directory does") {
     // tests/fixtures/images/keras.npz: Keras' dataset of images/folder at image_size (12, 17), RGB and
     // grayscale, in its file order, as 0..255 floats; typenet scales by 1 / 255.
-    const fs::path folder = image_fixtures / "folder", ref = image_fixtures / "keras.npz";
+    const fs::path folder = image_fixtures / "folder";
+    const auto ref = npz_arrays(image_fixtures / "keras.npz");
     td::labeled<float, shape<12, 17, 3>> rgb;
     td::labeled<float, shape<12, 17, 1>> grey;
     std::vector<std::string> names;
     REQUIRE_OK(td::load_image_folder(folder, rgb, &names));
     REQUIRE_OK(td::load_image_folder(folder, grey));
     CHECK(names == std::vector<std::string>{"a_photos", "b_drawings"});
-    const std::vector<float> labels = npz_member(ref, "labels");
+    const std::vector<float>& labels = member(ref, "labels");
     REQUIRE(labels.size() == rgb.y.size());
     for (std::size_t i = 0; i < labels.size(); ++i) CHECK(float(rgb.y[i]) == labels[i]);
     CHECK(grey.y == rgb.y);
     const auto compare = [&](const float* got, std::size_t n, const char* key) {
-        const std::vector<float> want = npz_member(ref, key);
+        const std::vector<float>& want = member(ref, key);
         REQUIRE(n == want.size());
         double worst = 0;
         for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, double(std::fabs(got[i] * 255.0f - want[i])));
@@ -596,8 +605,7 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
 
     // A PNG cut in half.
     write_png(dir / "whole.png", 16, 16, 3, flat_image(16, 16, 3, 7));
-    std::ifstream f(dir / "whole.png", std::ios::binary);
-    bytes png((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    bytes png = read_file(dir / "whole.png");
     png.resize(png.size() / 2);
     write_file(root / "cat" / "cut.png", png);
     CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "cut.png", "cannot decode");
@@ -610,8 +618,7 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     // past its tables), a BMP cut short (stb_image would read zeros), a small PNG claiming
     // 10000 x 10000 pixels.
     write_jpg(dir / "j.jpg", 16, 16, 3, flat_image(16, 16, 3, 7));
-    std::ifstream jf(dir / "j.jpg", std::ios::binary);
-    const bytes valid_jpg((std::istreambuf_iterator<char>(jf)), std::istreambuf_iterator<char>());
+    const bytes valid_jpg = read_file(dir / "j.jpg");
     // Where the first FF <m> marker of a copy of the valid JPEG is.
     const auto marker = [](bytes& b, unsigned char m) {
         const unsigned char mk[2] = {0xff, m};
@@ -654,8 +661,7 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     // A progressive JPEG of more than 500 scans (each costs a pass over the image): its last scan
     // repeated. libjpeg-turbo recommends this limit for untrusted files.
     {
-        std::ifstream pj(image_fixtures / "files" / "progressive.jpg", std::ios::binary);
-        const bytes prog((std::istreambuf_iterator<char>(pj)), std::istreambuf_iterator<char>());
+        const bytes prog = read_file(image_fixtures / "files" / "progressive.jpg");
         const unsigned char sos[2] = {0xff, 0xda};
         auto last = prog.end();
         for (auto at = prog.begin(); (at = std::search(at, prog.end(), std::begin(sos), std::end(sos))) != prog.end(); ++at)
@@ -680,16 +686,15 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     fs::remove(root / "cat" / "garbled.jpg");
 
     write_bmp(dir / "b.bmp", 16, 16, 3, flat_image(16, 16, 3, 7));
-    std::ifstream bf(dir / "b.bmp", std::ios::binary);
-    bytes bmp((std::istreambuf_iterator<char>(bf)), std::istreambuf_iterator<char>());
+    bytes bmp = read_file(dir / "b.bmp");
     bmp.resize(bmp.size() - 50);
     write_file(root / "cat" / "cut.bmp", bmp);
     CHECK_FAILS_NAMING(td::load_image_folder(root, d), root / "cat" / "cut.bmp", "truncated BMP");
     fs::remove(root / "cat" / "cut.bmp");
 
     write_png(dir / "p.png", 2, 2, 3, flat_image(2, 2, 3, 7));
-    std::ifstream pf(dir / "p.png", std::ios::binary);
-    bytes big((std::istreambuf_iterator<char>(pf)), std::istreambuf_iterator<char>());
+    const bytes small_png = read_file(dir / "p.png");
+    bytes big = small_png;
     for (int i : {16, 20}) {  // IHDR width and height, big-endian
         big[std::size_t(i)] = 0;
         big[std::size_t(i) + 1] = 0;
@@ -702,8 +707,7 @@ TEST_CASE("datasets: broken image folders give an error naming the file or folde
     // An empty IDAT chunk before the image data: stb_image 2.27 then calls memcpy(nullptr, src, 0),
     // undefined behaviour (found by tests/fuzz/fuzz_image under UBSan). Inserted after IHDR
     // (signature 8 bytes, IHDR 25), with its correct CRC.
-    std::ifstream pf2(dir / "p.png", std::ios::binary);
-    bytes empty_idat((std::istreambuf_iterator<char>(pf2)), std::istreambuf_iterator<char>());
+    bytes empty_idat = small_png;
     const unsigned char chunk[12] = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xaf, 0x06, 0x1e};
     empty_idat.insert(empty_idat.begin() + 33, std::begin(chunk), std::end(chunk));
     refused("empty_idat.png", empty_idat, "first IDAT chunk is empty");

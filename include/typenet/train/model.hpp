@@ -565,10 +565,14 @@ private:
             return s;
         };
         progress bar(o.out, o.verbose);
+        // What the callbacks said (verbose > 0), after on_train_begin and after each epoch.
+        const auto print_messages = [&] {
+            if (o.verbose > 0)
+                for (const auto& msg : ctl.messages) std::fprintf(o.out, "%s\n", msg.c_str());
+            ctl.messages.clear();
+        };
         for (callback* c : o.callbacks) c->on_train_begin(ctl);
-        for (const auto& msg : ctl.messages)
-            if (o.verbose > 0) std::fprintf(o.out, "%s\n", msg.c_str());
-        ctl.messages.clear();
+        print_messages();
         if (!ctl.error) {
             if (o.verbose > 0) std::fprintf(o.out, "%s\n", ctl.error.message().c_str());
             h.set_error(std::move(ctl.error));
@@ -634,9 +638,7 @@ private:
             ctl.learning_rate = lr_;
             for (callback* c : o.callbacks) c->on_epoch_end(epoch, ctl);
             lr_ = ctl.learning_rate;
-            if (o.verbose > 0)
-                for (const auto& msg : ctl.messages) std::fprintf(o.out, "%s\n", msg.c_str());
-            ctl.messages.clear();
+            print_messages();
         }
         for (callback* c : o.callbacks) c->on_train_end(ctl);
         return h;
